@@ -1,0 +1,26 @@
+export { DEAD_REASONS, MessageAttribute } from './attributes';
+export type { DeadReason } from './attributes';
+export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
+export type { ClaimCheckReference, RouteStamp, TaskEnvelope } from './envelope';
+export { EnvVar, requireEnv } from './env';
+export type { EnvVarName } from './env';
+export { BosunError, EnvelopeInvalidError } from './errors';
+export type { EnvelopeProblem } from './errors';
+export * as Limits from './limits';
+export { StackOutput, queueOutputKey } from './outputs';
+export {
+  PERCENTAGE_BUCKETS,
+  ROUTING_DOCUMENT_SCHEMA,
+  ROUTING_DOCUMENT_VERSION,
+  defaultRoutingDocument,
+  evaluateRoute,
+  matchesGlob,
+  percentageBucket,
+} from './routing';
+export type { RouteDecision, RouteInput, RoutingDocument, RoutingRule } from './routing';
+export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
+export type { TaskStatus } from './status';
+export { TaskTable } from './table';
+export type { TaskErrorRecord, TaskStateItem } from './table';
+export { TASK_NAME_PATTERN } from './task';
+export type { PayloadIssue, PayloadOf, PayloadParseResult, PayloadSchema, TaskDeclaration } from './task';
