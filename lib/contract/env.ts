@@ -31,6 +31,8 @@ export const EnvVar = {
   APPCONFIG_PROFILE_ID: 'BOSUN_APPCONFIG_PROFILE_ID',
   /** Path of a routing document file (local platform); takes precedence over AppConfig when set. */
   ROUTING_FILE: 'BOSUN_ROUTING_FILE',
+  /** URL of the legacy system's SQS queue, registered as the `legacy` custom destination by the example consumers. */
+  LEGACY_QUEUE_URL: 'BOSUN_LEGACY_QUEUE_URL',
 } as const;
 
 /** One of the {@link EnvVar} names. */

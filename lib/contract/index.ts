@@ -17,7 +17,15 @@ export {
   matchesGlob,
   percentageBucket,
 } from './routing';
-export type { RouteDecision, RouteInput, RoutingDocument, RoutingRule } from './routing';
+export type {
+  CustomDelivery,
+  CustomDestination,
+  RouteDecision,
+  RouteInput,
+  RoutingDocument,
+  RoutingDocumentSource,
+  RoutingRule,
+} from './routing';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { TaskTable } from './table';

@@ -11,6 +11,10 @@ export const StackOutput = {
   APPCONFIG_PROFILE_ID: 'RoutingProfileId',
   /** JSON array of the platform's queue names, in definition order. */
   QUEUE_NAMES: 'QueueNames',
+  /** URL of the legacy-system queue the example `legacy` destination forwards to, when the platform has one. */
+  LEGACY_QUEUE_URL: 'LegacyQueueUrl',
+  /** Deployment stage. */
+  STAGE: 'Stage',
   /** Suffixes of the per-queue outputs. */
   QUEUE_URL_SUFFIX: 'QueueUrl',
   QUEUE_ARN_SUFFIX: 'QueueArn',

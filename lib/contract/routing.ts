@@ -1,3 +1,5 @@
+import type { TaskEnvelope } from './envelope';
+
 /**
  * The routing document: the AppConfig freeform JSON that decides where each task goes. One JSON Schema
  * ({@link ROUTING_DOCUMENT_SCHEMA}) validates it both in AppConfig (draft-04, the only draft AppConfig's validator
@@ -268,4 +270,34 @@ export function evaluateRoute(document: RoutingDocument, input: RouteInput): Rou
     killed: false,
     reason: `no rule matched; the default destination applies${pausedNote}`,
   };
+}
+
+/**
+ * Where the current routing document comes from (AppConfig, a file, a static object). Implementations cache and
+ * refresh on their own schedule; `current()` is cheap enough to call per task.
+ */
+export interface RoutingDocumentSource {
+  /** The current valid document (the last known good one if the source is failing, else the embedded default). */
+  current(): Promise<RoutingDocument>;
+}
+
+/** One task handed to a custom destination. */
+export interface CustomDelivery {
+  /** The task's envelope, with the route stamp of the decision that sent it here. */
+  readonly envelope: TaskEnvelope;
+  /** The payload, already resolved from a claim check if there was one. */
+  readonly payload: unknown;
+  /** The routing decision that chose this destination. */
+  readonly decision: RouteDecision;
+}
+
+/**
+ * A destination the application registers in code, for example the legacy queue system being migrated from.
+ * `deliver` must either hand the task over durably or throw; a throw leaves the task where it was.
+ */
+export interface CustomDestination {
+  /** Name the routing document uses; must not clash with a Bosun queue name. */
+  readonly name: string;
+  /** Hands one task over. */
+  deliver(delivery: CustomDelivery): Promise<void>;
 }
