@@ -33,6 +33,8 @@ export const EnvVar = {
   ROUTING_FILE: 'BOSUN_ROUTING_FILE',
   /** URL of the legacy system's SQS queue, registered as the `legacy` custom destination by the example consumers. */
   LEGACY_QUEUE_URL: 'BOSUN_LEGACY_QUEUE_URL',
+  /** `true` to address S3 path-style (the local emulator needs it; AWS does not). Endpoints themselves come from the AWS SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables. */
+  S3_FORCE_PATH_STYLE: 'BOSUN_S3_FORCE_PATH_STYLE',
 } as const;
 
 /** One of the {@link EnvVar} names. */
