@@ -1,0 +1,290 @@
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { Limits } from '../lib/contract';
+import { LocalOptionError } from './errors';
+
+/** Longest long poll SQS allows, in seconds. */
+export const SQS_MAX_WAIT_TIME_SECONDS = 20;
+/** Largest synchronous Lambda invocation payload: the ESM stops gathering a batch before it. */
+export const LAMBDA_MAX_PAYLOAD_BYTES = 6 * Limits.MIB;
+/** Concurrency the poller uses when the mapping sets no `ScalingConfig.MaximumConcurrency` (the ESM's starting scale). */
+export const DEFAULT_LOCAL_CONCURRENCY = 5;
+
+/** What became of one batch. */
+export interface BatchOutcome {
+  /** Messages in the batch. */
+  readonly received: number;
+  /** Messages deleted from the queue (processed). */
+  readonly deleted: number;
+  /** Messages left on the queue; they come back after the visibility timeout. */
+  readonly returned: number;
+  /** The invocation error (thrown, timed out, or an invalid batch response), when the whole batch failed. */
+  readonly error?: Error;
+}
+
+/** Properties of an {@link EventSourcePoller}: the settings of one SQS event source mapping. */
+export interface EventSourcePollerProps {
+  /** SQS client pointed at the queue's endpoint. */
+  readonly sqs: SQSClient;
+  /** URL of the queue to poll. */
+  readonly queueUrl: string;
+  /** ARN of the queue, put in each record's `eventSourceARN`. */
+  readonly queueArn: string;
+  /** Region, put in each record's `awsRegion`. */
+  readonly region: string;
+  /** Runs the function with one SQS event; resolves with its response, rejects when it failed or timed out. */
+  readonly invoke: (event: SQSEvent) => Promise<unknown>;
+  /** Most messages per invocation, 1 – 10 000. @default 10 */
+  readonly batchSize?: number;
+  /** How long to keep gathering a batch once the first message arrived, 0 – 300 seconds. @default 0 */
+  readonly maximumBatchingWindowSeconds?: number;
+  /** Most concurrent invocations, 1 – 1000. @default - {@link DEFAULT_LOCAL_CONCURRENCY} */
+  readonly maxConcurrency?: number;
+  /** Whether the function returns partial batch responses (`ReportBatchItemFailures`). @default false */
+  readonly reportBatchItemFailures?: boolean;
+  /** Long-poll wait per receive, 0 – 20 seconds. @default 20 */
+  readonly waitTimeSeconds?: number;
+  /** Called after every batch, for logs and tests. @default - nothing */
+  readonly onBatch?: (outcome: BatchOutcome) => void;
+  /** Called when a receive or delete call fails (the poller backs off and keeps going). @default - nothing */
+  readonly onPollError?: (error: Error) => void;
+}
+
+/** Counters of an {@link EventSourcePoller} since it started. */
+export interface PollerStats {
+  readonly invocations: number;
+  readonly failedInvocations: number;
+  readonly messagesReceived: number;
+  readonly messagesDeleted: number;
+  readonly messagesReturned: number;
+}
+
+function checkRange(option: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new LocalOptionError(option, `${option} must be an integer between ${min} and ${max} (given ${value})`);
+  }
+}
+
+function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+  const result: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    result[name] = {
+      dataType: value.DataType ?? 'String',
+      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+      ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map((item) => Buffer.from(item).toString('base64')),
+    };
+  }
+  return result;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A local stand-in for Lambda's SQS event source mapping. `maxConcurrency` poll loops each long-poll the queue,
+ * gather a batch (up to `batchSize`, waiting up to the batching window, never past Lambda's 6 MB invocation limit),
+ * invoke the function and then:
+ *
+ * - the function threw or timed out → nothing is deleted; the messages come back after the visibility timeout;
+ * - it succeeded with `reportBatchItemFailures` → everything but the reported `batchItemFailures` is deleted; a
+ *   failure entry naming no message of the batch fails the whole batch, as in AWS;
+ * - it succeeded otherwise → the whole batch is deleted.
+ *
+ * The queue's redrive policy (maxReceiveCount → DLQ) is enforced by the emulator itself on receive, exactly as SQS
+ * does, keeping the body and attributes.
+ *
+ * @example
+ * const poller = new EventSourcePoller({ sqs, queueUrl, queueArn, region, invoke: (e) => fn.invoke(e), batchSize: 10 });
+ * poller.start();
+ * await poller.stop(); // drains in-flight batches
+ */
+export class EventSourcePoller {
+  private readonly batchSize: number;
+  private readonly windowMs: number;
+  private readonly concurrency: number;
+  private readonly waitTimeSeconds: number;
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private running = false;
+  private counters = {
+    invocations: 0,
+    failedInvocations: 0,
+    messagesReceived: 0,
+    messagesDeleted: 0,
+    messagesReturned: 0,
+  };
+
+  public constructor(private readonly props: EventSourcePollerProps) {
+    this.batchSize = props.batchSize ?? 10;
+    checkRange('batchSize', this.batchSize, 1, Limits.ESM_MAX_BATCH_SIZE);
+    const windowSeconds = props.maximumBatchingWindowSeconds ?? 0;
+    checkRange('maximumBatchingWindowSeconds', windowSeconds, 0, Limits.ESM_MAX_BATCHING_WINDOW_SECONDS);
+    this.windowMs = windowSeconds * 1000;
+    this.concurrency = props.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;
+    checkRange('maxConcurrency', this.concurrency, 1, Limits.ESM_MAX_MAX_CONCURRENCY);
+    this.waitTimeSeconds = props.waitTimeSeconds ?? SQS_MAX_WAIT_TIME_SECONDS;
+    checkRange('waitTimeSeconds', this.waitTimeSeconds, 0, SQS_MAX_WAIT_TIME_SECONDS);
+  }
+
+  /** Counters since the poller started. */
+  public get stats(): PollerStats {
+    return { ...this.counters };
+  }
+
+  /** Starts the poll loops. Calling it twice does nothing. */
+  public start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loops = Array.from({ length: this.concurrency }, () => this.loop());
+  }
+
+  /** Stops receiving, lets in-flight invocations finish (and their deletes land), then resolves. */
+  public async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        const batch = await this.gatherBatch();
+        if (batch.length > 0) await this.process(batch);
+      } catch (error) {
+        if (!this.running) return;
+        this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
+    const response = await this.props.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.props.queueUrl,
+        MaxNumberOfMessages: Math.min(max, Limits.SQS_MAX_BATCH_ENTRIES),
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: this.abort.signal },
+    );
+    return response.Messages ?? [];
+  }
+
+  private async gatherBatch(): Promise<Message[]> {
+    const batch = await this.receive(this.batchSize, this.waitTimeSeconds);
+    if (batch.length === 0) return batch;
+    let bytes = batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
+    const deadline = Date.now() + this.windowMs;
+    while (this.running && batch.length < this.batchSize && bytes < LAMBDA_MAX_PAYLOAD_BYTES) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) break;
+      // WaitTimeSeconds is whole seconds; below one second left, poll without waiting and pause briefly instead.
+      const waitSeconds = Math.min(Math.floor(remainingMs / 1000), SQS_MAX_WAIT_TIME_SECONDS);
+      let more: Message[];
+      try {
+        more = await this.receive(this.batchSize - batch.length, waitSeconds);
+      } catch (error) {
+        if (!this.running) break;
+        throw error;
+      }
+      for (const message of more) {
+        batch.push(message);
+        bytes += Buffer.byteLength(message.Body ?? '');
+      }
+      if (more.length === 0 && waitSeconds === 0) await sleep(Math.min(remainingMs, 100));
+    }
+    return batch;
+  }
+
+  private toEvent(batch: readonly Message[]): SQSEvent {
+    const records = batch.map(
+      (message): SQSRecord => ({
+        messageId: message.MessageId ?? '',
+        receiptHandle: message.ReceiptHandle ?? '',
+        body: message.Body ?? '',
+        attributes: {
+          ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+          SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+          SenderId: message.Attributes?.SenderId ?? '000000000000',
+          ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        },
+        messageAttributes: toLambdaAttributes(message.MessageAttributes),
+        md5OfBody: message.MD5OfBody ?? '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: this.props.queueArn,
+        awsRegion: this.props.region,
+      }),
+    );
+    return { Records: records };
+  }
+
+  /** Message ids to keep on the queue according to a partial batch response, or `undefined` if it is invalid. */
+  private failedIds(batch: readonly Message[], response: unknown): Set<string> | undefined {
+    if (!this.props.reportBatchItemFailures || response === null || response === undefined) return new Set();
+    const failures = (response as Partial<SQSBatchResponse>).batchItemFailures;
+    if (failures === undefined || failures === null) return new Set();
+    if (!Array.isArray(failures)) return undefined;
+    const ids = new Set(batch.map((message) => message.MessageId));
+    const failed = new Set<string>();
+    for (const failure of failures as unknown[]) {
+      const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+      if (typeof id !== 'string' || !ids.has(id)) return undefined;
+      failed.add(id);
+    }
+    return failed;
+  }
+
+  private async process(batch: Message[]): Promise<void> {
+    this.counters.invocations += 1;
+    this.counters.messagesReceived += batch.length;
+    let failed: Set<string> | undefined;
+    let error: Error | undefined;
+    try {
+      const response = await this.props.invoke(this.toEvent(batch));
+      failed = this.failedIds(batch, response);
+      if (failed === undefined) {
+        error = new Error('the partial batch response names a message that is not in the batch; the whole batch failed');
+      }
+    } catch (thrown) {
+      error = thrown instanceof Error ? thrown : new Error(String(thrown));
+    }
+    const toDelete = failed === undefined ? [] : batch.filter((message) => !failed.has(message.MessageId ?? ''));
+    if (error !== undefined) this.counters.failedInvocations += 1;
+    await this.deleteMessages(toDelete);
+    this.counters.messagesDeleted += toDelete.length;
+    this.counters.messagesReturned += batch.length - toDelete.length;
+    this.props.onBatch?.({
+      received: batch.length,
+      deleted: toDelete.length,
+      returned: batch.length - toDelete.length,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  private async deleteMessages(messages: readonly Message[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += Limits.SQS_MAX_BATCH_ENTRIES) {
+      const chunk = messages.slice(start, start + Limits.SQS_MAX_BATCH_ENTRIES);
+      // Not tied to the abort signal: a drain must still delete what the function finished.
+      const response = await this.props.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.props.queueUrl,
+          Entries: chunk.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+      if ((response.Failed ?? []).length > 0) {
+        this.props.onPollError?.(
+          new Error(`${response.Failed?.length} of ${chunk.length} deletes failed; those messages will be redelivered`),
+        );
+      }
+    }
+  }
+}
