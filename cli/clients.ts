@@ -1,0 +1,57 @@
+import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_CREDENTIALS } from '../local/emulators';
+import type { Platform } from './platform';
+
+/** The AWS SDK clients one CLI invocation uses, pointed at the platform's target. */
+export interface CliClients {
+  readonly sqs: SQSClient;
+  readonly s3: S3Client;
+  readonly dynamodb: DynamoDBDocumentClient;
+  readonly appConfigData: AppConfigDataClient;
+  /** Closes every client's sockets so the process can exit. */
+  destroy(): void;
+}
+
+/**
+ * Creates the clients for a platform: the emulator endpoints with static local credentials for the local target, the
+ * default credential chain (or `--profile`) and the region for AWS.
+ *
+ * @example
+ * const clients = createCliClients(await loadLocalPlatform());
+ * try { ... } finally { clients.destroy(); }
+ */
+export function createCliClients(platform: Platform): CliClients {
+  const base = {
+    region: platform.region,
+    ...(platform.endpoints === undefined ? {} : { credentials: LOCAL_CREDENTIALS }),
+    ...(platform.profile === undefined ? {} : { profile: platform.profile }),
+  };
+  const sqs = new SQSClient({ ...base, ...(platform.endpoints === undefined ? {} : { endpoint: platform.endpoints.sqs }) });
+  const s3 = new S3Client({
+    ...base,
+    ...(platform.endpoints === undefined ? {} : { endpoint: platform.endpoints.s3, forcePathStyle: true }),
+  });
+  const rawDynamodb = new DynamoDBClient({
+    ...base,
+    ...(platform.endpoints === undefined ? {} : { endpoint: platform.endpoints.dynamodb }),
+  });
+  const dynamodb = DynamoDBDocumentClient.from(rawDynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  const appConfigData = new AppConfigDataClient(base);
+  return {
+    sqs,
+    s3,
+    dynamodb,
+    appConfigData,
+    destroy() {
+      sqs.destroy();
+      s3.destroy();
+      dynamodb.destroy();
+      rawDynamodb.destroy();
+      appConfigData.destroy();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { BosunError } from '../lib/contract';
+
+/** Exit status of a command that failed or found nothing. */
+export const EXIT_FAILURE = 1;
+/** Exit status of a command that was called wrongly (bad option, bad argument). */
+export const EXIT_USAGE = 2;
+
+/**
+ * Base class of every error the `bosun` CLI reports. It carries the process exit status the CLI ends with, and a
+ * message fit to print as is: what was wrong, what was given, what is allowed. Never a payload.
+ */
+export class CliError extends BosunError {
+  public override readonly name: string = 'CliError';
+
+  public constructor(
+    message: string,
+    public readonly exitCode: number = EXIT_FAILURE,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * An option or argument the user gave cannot be used (bad JSON, a `--context` without `=`, a negative rate).
+ * Exit status 2.
+ *
+ * @example
+ * throw new CliUsageError('--rate', 'must be a positive number (given "fast")');
+ */
+export class CliUsageError extends CliError {
+  public override readonly name = 'CliUsageError';
+
+  public constructor(
+    /** The option or argument at fault, for example `--payload`. */
+    public readonly option: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${option} ${problem}`, EXIT_USAGE, options);
+  }
+}
+
+/** The default target, the local platform, is not running: its `platform.json` is absent. */
+export class CliPlatformNotRunningError extends CliError {
+  public override readonly name = 'CliPlatformNotRunningError';
+
+  public constructor(
+    /** The `platform.json` path that was looked for. */
+    public readonly platformFile: string,
+  ) {
+    super(
+      `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; ` +
+        'use --data-dir if it runs with another data directory, or --aws to target a deployed stack)',
+    );
+  }
+}
+
+/** The platform description (a local `platform.json` or a stack's outputs) lacks something or is malformed. */
+export class CliPlatformInvalidError extends CliError {
+  public override readonly name = 'CliPlatformInvalidError';
+
+  public constructor(
+    /** Where the description came from, for example `stack Bosun-dev` or a file path. */
+    public readonly source: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${problem}`, EXIT_FAILURE, options);
+  }
+}
+
+/** `--aws` was given but the stack `Bosun-<stage>` does not exist in that account and region. */
+export class CliStackNotFoundError extends CliError {
+  public override readonly name = 'CliStackNotFoundError';
+
+  public constructor(
+    public readonly stackName: string,
+    public readonly region: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `stack ${stackName} was not found in region ${region}: deploy it with \`npx cdk deploy -c stage=<stage>\`, ` +
+        'or check --stage, --region and --profile',
+      EXIT_FAILURE,
+      options,
+    );
+  }
+}
+
+/** A command named a queue the platform does not have. */
+export class CliQueueUnknownError extends CliError {
+  public override readonly name = 'CliQueueUnknownError';
+
+  public constructor(
+    public readonly queueName: string,
+    public readonly knownQueues: readonly string[],
+  ) {
+    super(`queue "${queueName}" is not a queue of this platform (queues: ${knownQueues.join(', ') || 'none'})`);
+  }
+}
+
+/** `bosun task <id>` found no state item for the id. */
+export class CliTaskNotFoundError extends CliError {
+  public override readonly name = 'CliTaskNotFoundError';
+
+  public constructor(
+    public readonly taskId: string,
+    public readonly tableName: string,
+  ) {
+    super(`task ${taskId} was not found in table ${tableName}`);
+  }
+}

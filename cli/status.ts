@@ -1,0 +1,228 @@
+import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
+import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Command } from 'commander';
+import { TASK_STATUSES, type TaskStatus } from '../lib/contract';
+import { parseNonNegativeInteger } from './arguments';
+import type { CliClients } from './clients';
+import { formatDuration, renderJson, renderTable } from './output';
+import type { Platform } from './platform';
+import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+
+/** Default most task items `bosun status` reads to count tasks by status. */
+export const DEFAULT_SCAN_LIMIT = 100_000;
+
+/** Statuses of a task that waits in a queue to run (not `scheduled`, which waits on purpose). */
+const WAITING_STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['queued', 'retrying']);
+
+/** Depths of one queue and its DLQ. */
+export interface QueueStatus {
+  readonly name: string;
+  readonly url: string;
+  /** Messages available to receive (`ApproximateNumberOfMessages`). */
+  readonly visible: number;
+  /** Messages received and not yet deleted (`ApproximateNumberOfMessagesNotVisible`). */
+  readonly inFlight: number;
+  /** Messages sent with a delay that has not passed (`ApproximateNumberOfMessagesDelayed`). */
+  readonly delayed: number;
+  /**
+   * Age of the oldest task the table says is waiting in this queue (status `queued`/`retrying`, ETA passed), in
+   * milliseconds; absent when none waits or the table was not read. SQS exposes this age only as a CloudWatch metric.
+   */
+  readonly oldestWaitingAgeMs?: number;
+  /** Id of that oldest waiting task. */
+  readonly oldestWaitingTaskId?: string;
+  /** The DLQ's URL and depth (visible + in flight), when the queue has a DLQ. */
+  readonly dlq?: { readonly url: string; readonly depth: number };
+}
+
+/** Task counts from the task-state table. */
+export interface TaskCounts {
+  /** Whether the table was read (`--no-tasks` skips it). */
+  readonly scanned: boolean;
+  /** Items read. */
+  readonly items: number;
+  /** Whether the scan stopped at the limit before the end of the table. */
+  readonly truncated: boolean;
+  /** Count per status; every known status is present, unknown statuses are added as found. */
+  readonly byStatus: Readonly<Record<string, number>>;
+}
+
+/** What `bosun status` reports. */
+export interface StatusReport {
+  readonly target: Platform['target'];
+  readonly stage: string;
+  readonly region: string;
+  readonly queues: readonly QueueStatus[];
+  readonly tasks: TaskCounts;
+}
+
+/** Options of {@link collectStatus}. */
+export interface CollectStatusOptions {
+  /** Read the table for task counts and waiting ages. @default true */
+  readonly scanTasks?: boolean;
+  /** Most items to read. @default 100000 */
+  readonly scanLimit?: number;
+  /** Clock, epoch ms. @default Date.now */
+  readonly now?: () => number;
+}
+
+const DEPTH_ATTRIBUTES: QueueAttributeName[] = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+];
+
+async function queueDepths(
+  clients: CliClients,
+  url: string,
+): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  const response = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: DEPTH_ATTRIBUTES }));
+  const read = (name: QueueAttributeName): number => Number(response.Attributes?.[name] ?? 0);
+  return {
+    visible: read('ApproximateNumberOfMessages'),
+    inFlight: read('ApproximateNumberOfMessagesNotVisible'),
+    delayed: read('ApproximateNumberOfMessagesDelayed'),
+  };
+}
+
+interface ScanResult {
+  readonly counts: TaskCounts;
+  /** Oldest waiting task per queue name: [waiting since, task id]. */
+  readonly oldest: ReadonlyMap<string, readonly [number, string]>;
+}
+
+async function scanTasks(clients: CliClients, tableName: string, limit: number, now: number): Promise<ScanResult> {
+  const byStatus: Record<string, number> = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0]));
+  const oldest = new Map<string, [number, string]>();
+  let items = 0;
+  let startKey: ScanCommandOutput['LastEvaluatedKey'];
+  do {
+    const page: ScanCommandOutput = await clients.dynamodb.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: '#id, #status, #queue, #createdAt, #eta',
+        ExpressionAttributeNames: {
+          '#id': 'taskId',
+          '#status': 'status',
+          '#queue': 'queue',
+          '#createdAt': 'createdAt',
+          '#eta': 'eta',
+        },
+        Limit: Math.max(1, Math.min(1000, limit - items)),
+        ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      items += 1;
+      const status = typeof item['status'] === 'string' ? item['status'] : 'unknown';
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+      if (!WAITING_STATUSES.has(status) || typeof item['queue'] !== 'string') continue;
+      const createdAt = Date.parse(String(item['createdAt']));
+      const eta = typeof item['eta'] === 'string' ? Date.parse(item['eta']) : Number.NaN;
+      if (!Number.isNaN(eta) && eta > now) continue;
+      const since = Math.max(Number.isNaN(createdAt) ? now : createdAt, Number.isNaN(eta) ? 0 : eta);
+      const current = oldest.get(item['queue']);
+      if (current === undefined || since < current[0]) oldest.set(item['queue'], [since, String(item['taskId'])]);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined && items < limit);
+  return { counts: { scanned: true, items, truncated: startKey !== undefined, byStatus }, oldest };
+}
+
+/**
+ * Reads the depths of every queue and DLQ (`GetQueueAttributes`) and, unless disabled, counts the tasks by status
+ * with a paginated scan of the task-state table (a few attributes per item; cost grows with the table, hence the
+ * limit).
+ *
+ * @example
+ * const report = await collectStatus(platform, clients);
+ */
+export async function collectStatus(
+  platform: Platform,
+  clients: CliClients,
+  options: CollectStatusOptions = {},
+): Promise<StatusReport> {
+  const now = (options.now ?? Date.now)();
+  const scan =
+    options.scanTasks === false
+      ? undefined
+      : await scanTasks(clients, platform.tableName, options.scanLimit ?? DEFAULT_SCAN_LIMIT, now);
+  const queues = await Promise.all(
+    platform.queues.map(async (queue): Promise<QueueStatus> => {
+      const depths = await queueDepths(clients, queue.url);
+      const dlqDepths = queue.dlqUrl === undefined ? undefined : await queueDepths(clients, queue.dlqUrl);
+      const oldest = scan?.oldest.get(queue.name);
+      return {
+        name: queue.name,
+        url: queue.url,
+        ...depths,
+        ...(oldest === undefined ? {} : { oldestWaitingAgeMs: Math.max(0, now - oldest[0]), oldestWaitingTaskId: oldest[1] }),
+        ...(queue.dlqUrl === undefined || dlqDepths === undefined
+          ? {}
+          : { dlq: { url: queue.dlqUrl, depth: dlqDepths.visible + dlqDepths.inFlight + dlqDepths.delayed } }),
+      };
+    }),
+  );
+  return {
+    target: platform.target,
+    stage: platform.stage,
+    region: platform.region,
+    queues,
+    tasks: scan?.counts ?? { scanned: false, items: 0, truncated: false, byStatus: {} },
+  };
+}
+
+/**
+ * Renders a status report for people: a queue table, then task counts.
+ *
+ * @example
+ * io.write(renderStatus(report));
+ */
+export function renderStatus(report: StatusReport): string {
+  const heading = `Bosun ${report.target} platform, stage ${report.stage}, ${report.region}\n`;
+  const queueTable = renderTable(
+    ['queue', 'visible', 'in flight', 'delayed', 'oldest waiting', 'DLQ depth'],
+    report.queues.map((queue) => [
+      queue.name,
+      queue.visible,
+      queue.inFlight,
+      queue.delayed,
+      report.tasks.scanned ? (queue.oldestWaitingAgeMs === undefined ? '-' : formatDuration(queue.oldestWaitingAgeMs)) : 'n/a',
+      queue.dlq?.depth ?? 'no DLQ',
+    ]),
+  );
+  if (!report.tasks.scanned) return `${heading}${queueTable}tasks: not counted (--no-tasks)\n`;
+  const statusRows = Object.entries(report.tasks.byStatus).map(([status, count]) => [status, count]);
+  const note = report.tasks.truncated
+    ? `counted the first ${report.tasks.items} tasks only (raise --scan-limit to count more)\n`
+    : `${report.tasks.items} tasks in the table\n`;
+  return `${heading}${queueTable}${renderTable(['status', 'tasks'], statusRows)}${note}`;
+}
+
+interface StatusOptions extends TargetOptions {
+  readonly tasks: boolean;
+  readonly scanLimit: number;
+}
+
+/**
+ * Registers `bosun status`.
+ *
+ * @example
+ * registerStatusCommand(program, session);
+ */
+export function registerStatusCommand(program: Command, session: CliSession): void {
+  addTargetOptions(
+    program
+      .command('status')
+      .description(
+        'Show each queue (visible, in flight, delayed, age of the oldest waiting task), each DLQ depth, and task counts by status.',
+      )
+      .option('--no-tasks', 'skip reading the task table (no counts, no waiting ages)')
+      .option('--scan-limit <n>', 'most task items to read for the counts', parseNonNegativeInteger, DEFAULT_SCAN_LIMIT),
+  ).action(async (options: StatusOptions) => {
+    await session.withTarget(options, async ({ platform, clients, io, json }) => {
+      const report = await collectStatus(platform, clients, { scanTasks: options.tasks, scanLimit: options.scanLimit });
+      io.write(json ? renderJson(report) : renderStatus(report));
+    });
+  });
+}
