@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { TaskNonRetryableError, defineTask } from '../lib/runtime';
+
+/**
+ * The example tasks of the platform, importable by the producer SDK, the CLI and the demo (names and zod schemas) and
+ * run by the example consumers.
+ */
+
+/** `email.send`: pretends to send an email and returns a message id. */
+export const emailSend = defineTask({
+  name: 'email.send',
+  schema: z.object({ to: z.string().min(3).max(320), subject: z.string().max(998), body: z.string().optional() }),
+  timeLimitSeconds: 10,
+  maxAttempts: 3,
+  handler: (payload, ctx) => {
+    ctx.logger.info('email sent', { subjectChars: payload.subject.length });
+    return { messageId: `msg-${ctx.taskId}` };
+  },
+});
+
+/** `report.render`: accepts a large payload (claim-checked above the threshold) and returns a summary of it. */
+export const reportRender = defineTask({
+  name: 'report.render',
+  schema: z.object({ title: z.string().max(200), rows: z.array(z.unknown()) }),
+  timeLimitSeconds: 60,
+  maxAttempts: 3,
+  handler: (payload) => ({ title: payload.title, rowCount: payload.rows.length }),
+});
+
+/**
+ * `demo.flaky`: fails with a retryable error until `succeedAfter`, then succeeds. Shows retries with backoff, the
+ * DLQ once attempts run out, and a redrive succeeding after "the fix" (the time passing).
+ */
+export const demoFlaky = defineTask({
+  name: 'demo.flaky',
+  schema: z.object({ succeedAfter: z.iso.datetime() }),
+  timeLimitSeconds: 10,
+  maxAttempts: 3,
+  backoff: { baseSeconds: 1, capSeconds: 10 },
+  handler: (payload, ctx) => {
+    if (Date.now() < Date.parse(payload.succeedAfter)) {
+      throw new Error(`demo.flaky is not ready until ${payload.succeedAfter} (attempt ${ctx.attempt})`);
+    }
+    return { succeededOnAttempt: ctx.attempt };
+  },
+});
+
+/** `demo.sleep`: sleeps `ms` milliseconds (aborting at its time limit). Shows time limits and overruns. */
+export const demoSleep = defineTask({
+  name: 'demo.sleep',
+  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  timeLimitSeconds: 5,
+  maxAttempts: 2,
+  backoff: { baseSeconds: 1, capSeconds: 5 },
+  handler: (payload, ctx) =>
+    new Promise<{ sleptMs: number }>((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ sleptMs: payload.ms }), payload.ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason as Error);
+      });
+    }),
+});
+
+/** `demo.reject`: always throws a non-retryable error, so the task goes to the DLQ on its first attempt. */
+export const demoReject = defineTask({
+  name: 'demo.reject',
+  schema: z.object({ reason: z.string().max(200).optional() }),
+  timeLimitSeconds: 5,
+  handler: (payload) => {
+    throw new TaskNonRetryableError(`demo.reject rejects every task${payload.reason === undefined ? '' : ` (${payload.reason})`}`);
+  },
+});
+
+/** Every example task: what the `default` queue's consumer runs. */
+export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoReject] as const;
+
+/** What the `bulk` queue's consumer runs. */
+export const bulkTasks = [reportRender, emailSend] as const;
