@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { createBosunApp } from '../lib/stacks/bosun-app';
+
+createBosunApp();

@@ -1,0 +1,21 @@
+export { ClaimCheckBucket, CLAIM_CHECK_KEY_PREFIX } from './claim-check-bucket';
+export type { ClaimCheckBucketProps } from './claim-check-bucket';
+export { CONSUMER_ARCHITECTURE, CONSUMER_BUNDLING, CONSUMER_RUNTIME } from './consumer-bundling';
+export { ConstructPropsInvalidError } from './errors';
+export { PlatformMonitoring } from './platform-monitoring';
+export type { AlarmSeverity, PlatformMonitoringProps, QueueMonitoringOptions, SeverityThresholds } from './platform-monitoring';
+export { findProjectRoot } from './project-root';
+export { ROUTING_PROFILE_NAME, RoutingFlags } from './routing-flags';
+export type { RoutingFlagsProps } from './routing-flags';
+export { METRICS_NAMESPACE, TaskConsumer } from './task-consumer';
+export type { ITaskConsumer, TaskConsumerProps } from './task-consumer';
+export {
+  DEFAULT_DLQ_RETENTION,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_QUEUE_RETENTION,
+  TaskQueue,
+  TaskQueueEncryption,
+} from './task-queue';
+export type { ITaskQueue, TaskQueueProps } from './task-queue';
+export { TaskStateTable } from './task-state-table';
+export type { TaskStateTableProps } from './task-state-table';

@@ -1,0 +1,280 @@
+import { isAbsolute, join } from 'node:path';
+import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LoggingFormat } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import { EnvVar, Limits } from '../contract';
+import { CONSUMER_ARCHITECTURE, CONSUMER_BUNDLING, CONSUMER_RUNTIME } from './consumer-bundling';
+import { ConstructPropsInvalidError } from './errors';
+import { findProjectRoot } from './project-root';
+import { type ITaskQueue } from './task-queue';
+import { between, validateProps } from './validation';
+
+/** CloudWatch metric namespace the consumers' Powertools metrics are written to. */
+export const METRICS_NAMESPACE = 'Bosun';
+
+/**
+ * A Lambda consumer other constructs can bind to: each resource construct's `bindTo(consumer)` sets the env vars the
+ * runtime reads and grants exactly the access they imply, in one call.
+ */
+export interface ITaskConsumer extends IConstruct, IGrantable {
+  /** The consumer function. */
+  readonly function: NodejsFunction;
+  /** Sets one environment variable of the consumer function. */
+  addEnvironment(name: string, value: string): void;
+}
+
+/** Props of {@link TaskConsumer}. */
+export interface TaskConsumerProps {
+  /** The task queue this consumer serves; its event source reads from it and failures go to its DLQ. */
+  readonly queue: ITaskQueue;
+  /** Entry file exporting `handler`, absolute or relative to `projectRoot`, for example `lambdas/default-consumer.ts`. */
+  readonly entry: string;
+  /**
+   * Folder relative entries, the lockfile and esbuild resolve against.
+   * @default - the nearest folder above this module that holds a package-lock.json
+   */
+  readonly projectRoot?: string;
+  /**
+   * Function timeout: the longest one batch may run. 1–900 s; the queue's visibility timeout must be at least this
+   * (AWS recommends 6 ×).
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Function memory in MiB (CPU scales with it). 128–10240.
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * Most messages per batch. 1–10000; above 10 needs a `maxBatchingWindow`.
+   * @default 10
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the event source gathers a batch before invoking. 0–300 s.
+   * @default Duration.seconds(0)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations the event source drives. 2–1000. Bosun caps concurrency here rather than with
+   * reserved concurrency: a throttled invocation still counts as a receive and pushes tasks to the DLQ unprocessed.
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Extra environment variables.
+   * @default - only the variables Bosun binds
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Physical function name.
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+  /**
+   * Retention of the function's log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Powertools log level (`DEBUG`, `INFO`, `WARN`, `ERROR`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * esbuild options.
+   * @default CONSUMER_BUNDLING
+   */
+  readonly bundling?: BundlingOptions;
+}
+
+const DEFAULT_TIMEOUT = Duration.seconds(60);
+const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_BATCH_SIZE = 10;
+const DEFAULT_MAX_CONCURRENCY = 10;
+const MIN_MEMORY_MIB = 128;
+const MAX_MEMORY_MIB = 10_240;
+
+/**
+ * A Bosun consumer: a `NodejsFunction` (Node.js 22, arm64, bundled by the local esbuild) with an SQS event source
+ * that reports partial batch failures and caps concurrency with `maxConcurrency`. Binds its own queue's env vars
+ * together with the grants they imply; other resources bind with their `bindTo(consumer)`.
+ *
+ * @example
+ * const consumer = new TaskConsumer(this, 'DefaultConsumer', {
+ *   queue,
+ *   entry: 'lambdas/default-consumer.ts',
+ *   timeout: Duration.seconds(60),
+ *   batchSize: 10,
+ *   maxConcurrency: 10,
+ * });
+ * consumer.bindTaskQueues([queue, bulkQueue]);
+ */
+export class TaskConsumer extends Construct implements ITaskConsumer {
+  public readonly function: NodejsFunction;
+  public readonly grantPrincipal: IPrincipal;
+  /** The queue this consumer serves. */
+  public readonly queue: ITaskQueue;
+  /** The function's log group. */
+  public readonly logGroup: LogGroup;
+
+  public constructor(scope: Construct, id: string, props: TaskConsumerProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+    const batchSize = props.batchSize ?? DEFAULT_BATCH_SIZE;
+    const maxConcurrency = props.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    const memorySize = props.memorySize ?? DEFAULT_MEMORY_MIB;
+    const visibility = props.queue.visibilityTimeout;
+
+    validateProps(this, [
+      { prop: 'timeout', value: timeout, check: between(1, Limits.LAMBDA_MAX_TIMEOUT_SECONDS, 's') },
+      { prop: 'memorySize', value: memorySize, check: between(MIN_MEMORY_MIB, MAX_MEMORY_MIB, 'MiB') },
+      { prop: 'batchSize', value: batchSize, check: between(1, Limits.ESM_MAX_BATCH_SIZE) },
+      {
+        prop: 'maxBatchingWindow',
+        value: props.maxBatchingWindow,
+        check: between(0, Limits.ESM_MAX_BATCHING_WINDOW_SECONDS, 's'),
+      },
+      {
+        prop: 'maxConcurrency',
+        value: maxConcurrency,
+        check: between(Limits.ESM_MIN_MAX_CONCURRENCY, Limits.ESM_MAX_MAX_CONCURRENCY),
+      },
+      {
+        prop: 'visibilityTimeout',
+        value: visibility,
+        check: (seconds, given) =>
+          timeout.isUnresolved() || seconds >= timeout.toSeconds()
+            ? undefined
+            : `of queue ${props.queue.taskQueueName} must be at least the function timeout (${timeout.toSeconds()} s), and AWS recommends ${Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO} × (${timeout.toSeconds() * Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO} s) (given ${given})`,
+      },
+    ]);
+    const windowSeconds = props.maxBatchingWindow?.isUnresolved() ? 1 : (props.maxBatchingWindow?.toSeconds() ?? 0);
+    if (batchSize > Limits.ESM_MAX_BATCH_SIZE_WITHOUT_WINDOW && windowSeconds === 0) {
+      throw new ConstructPropsInvalidError(
+        this.node.path,
+        'maxBatchingWindow',
+        `${windowSeconds} s`,
+        `maxBatchingWindow must be at least 1 s when batchSize is above ${Limits.ESM_MAX_BATCH_SIZE_WITHOUT_WINDOW} (given ${windowSeconds} s with batchSize ${batchSize})`,
+      );
+    }
+    if (
+      !visibility.isUnresolved() &&
+      !timeout.isUnresolved() &&
+      visibility.toSeconds() < timeout.toSeconds() * Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO
+    ) {
+      Annotations.of(this).addWarningV2(
+        'bosun:taskConsumer:shortVisibilityTimeout',
+        `visibilityTimeout of queue ${props.queue.taskQueueName} is ${visibility.toSeconds()} s, under ${Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO} × the function timeout (${timeout.toSeconds() * Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO} s): retried batches may be delivered twice`,
+      );
+    }
+
+    const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
+    this.queue = props.queue;
+    this.logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+    // An explicit role without the AWSLambdaBasicExecutionRole managed policy: logs go to this log group only.
+    const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(role);
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: isAbsolute(props.entry) ? props.entry : join(projectRoot, props.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      runtime: CONSUMER_RUNTIME,
+      architecture: CONSUMER_ARCHITECTURE,
+      functionName: props.functionName,
+      timeout,
+      memorySize,
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      bundling: props.bundling ?? CONSUMER_BUNDLING,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `bosun-${props.queue.taskQueueName}`,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        ...props.environment,
+      },
+    });
+    this.function.node.addDependency(role);
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Pinned to nodejs22.x, an LTS runtime Lambda supports until 2027, matching the esbuild target (node22) the bundle and its tests are built for; moving to a newer runtime is a deliberate change of CONSUMER_RUNTIME and the target together.',
+    });
+    this.grantPrincipal = this.function.grantPrincipal;
+
+    this.function.addEventSource(
+      new SqsEventSource(props.queue.queue, {
+        batchSize,
+        maxBatchingWindow: props.maxBatchingWindow,
+        maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.addEnvironment(EnvVar.QUEUE_NAME, props.queue.taskQueueName);
+    this.addEnvironment(EnvVar.QUEUE_URL, props.queue.queue.queueUrl);
+    this.addEnvironment(EnvVar.MAX_RECEIVE_COUNT, String(props.queue.maxReceiveCount));
+    this.addEnvironment(EnvVar.DLQ_URL, props.queue.deadLetterQueue.queueUrl);
+    props.queue.grantSendToDeadLetterQueue(this);
+  }
+
+  public addEnvironment(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+
+  /**
+   * Lets the consumer send to every listed Bosun queue (ETA re-sends, reroutes) and tells it their URLs in
+   * `BOSUN_QUEUE_URLS` (a JSON object of queue name → URL).
+   *
+   * @example
+   * consumer.bindTaskQueues([defaultQueue, bulkQueue]);
+   */
+  public bindTaskQueues(queues: readonly ITaskQueue[]): void {
+    const urls: Record<string, string> = {};
+    for (const queue of queues) {
+      urls[queue.taskQueueName] = queue.queue.queueUrl;
+      queue.grantPublish(this);
+    }
+    this.addEnvironment(EnvVar.QUEUE_URLS, Stack.of(this).toJsonString(urls));
+  }
+
+  /**
+   * Lets the consumer hand tasks to the queue of the system being migrated from, whose URL it reads from
+   * `BOSUN_LEGACY_QUEUE_URL`.
+   *
+   * @example
+   * consumer.bindLegacyQueue(legacyInbox);
+   */
+  public bindLegacyQueue(queue: IQueue): void {
+    this.addEnvironment(EnvVar.LEGACY_QUEUE_URL, queue.queueUrl);
+    queue.grantSendMessages(this);
+  }
+
+  /** Invocations of the consumer function. */
+  public metricInvocations(props?: MetricOptions): Metric {
+    return this.function.metricInvocations({ statistic: 'Sum', ...props });
+  }
+
+  /** Invocations that ended in an error (a failed batch, not a failed task: tasks fail through partial batch responses). */
+  public metricErrors(props?: MetricOptions): Metric {
+    return this.function.metricErrors({ statistic: 'Sum', ...props });
+  }
+
+  /** Throttled invocations. */
+  public metricThrottles(props?: MetricOptions): Metric {
+    return this.function.metricThrottles({ statistic: 'Sum', ...props });
+  }
+
+  /** Invocation duration. */
+  public metricDuration(props?: MetricOptions): Metric {
+    return this.function.metricDuration({ statistic: 'p99', ...props });
+  }
+}

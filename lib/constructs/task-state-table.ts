@@ -1,0 +1,98 @@
+import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { EnvVar, TaskTable } from '../contract';
+import { type ITaskConsumer } from './task-consumer';
+
+/** Props of {@link TaskStateTable}. */
+export interface TaskStateTableProps {
+  /**
+   * Physical table name.
+   * @default - a name CloudFormation generates
+   */
+  readonly tableName?: string;
+  /**
+   * What happens to the table when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Refuse `DeleteTable` calls, whatever the removal policy.
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+}
+
+/** DynamoDB actions a consumer needs: conditional state transitions, reads by id, and dead-task listing. */
+const READ_WRITE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+];
+
+/**
+ * The task-state table: one item per task, on-demand, TTL on `expiresAt`, point-in-time recovery, and the sparse
+ * `dead-by-task-name` index (partition `deadTaskName`, sort `deadAt`) that lists the dead tasks of one task name in a
+ * time range. A task is read by id with `GetItem` on `taskId`. Neither access pattern scans, and only dead items
+ * carry the index key, so ordinary traffic never writes to the index and a busy task name cannot make it hot.
+ *
+ * @example
+ * const table = new TaskStateTable(this, 'TaskState', { tableName: 'bosun-dev-tasks' });
+ * table.bindTo(consumer);
+ */
+export class TaskStateTable extends Construct {
+  public readonly table: Table;
+
+  public constructor(scope: Construct, id: string, props: TaskStateTableProps = {}) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: TaskTable.PARTITION_KEY, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TaskTable.TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: props.deletionProtection ?? false,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TaskTable.DEAD_TASKS_INDEX,
+      partitionKey: { name: TaskTable.DEAD_TASK_NAME, type: AttributeType.STRING },
+      sortKey: { name: TaskTable.DEAD_AT, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+
+  /** ARN of the dead-tasks index. */
+  public get deadTasksIndexArn(): string {
+    return Arn.format(
+      { service: 'dynamodb', resource: 'table', resourceName: `${this.table.tableName}/index/${TaskTable.DEAD_TASKS_INDEX}` },
+      Stack.of(this),
+    );
+  }
+
+  /**
+   * Tells the consumer the table (`BOSUN_TABLE_NAME`) and grants item reads and writes on the table and queries on the
+   * dead-tasks index, nothing else (no scans, no table management).
+   *
+   * @example
+   * table.bindTo(consumer);
+   */
+  public bindTo(consumer: ITaskConsumer): void {
+    consumer.addEnvironment(EnvVar.TABLE_NAME, this.table.tableName);
+    consumer.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: READ_WRITE_ACTIONS,
+        resources: [this.table.tableArn, this.deadTasksIndexArn],
+      }),
+    );
+  }
+}

@@ -1,0 +1,175 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type Construct } from 'constructs';
+import { EnvVar, StackOutput, defaultRoutingDocument, queueOutputKey } from '../contract';
+import {
+  ClaimCheckBucket,
+  DEFAULT_DLQ_RETENTION,
+  PlatformMonitoring,
+  RoutingFlags,
+  TaskConsumer,
+  TaskQueue,
+  TaskStateTable,
+} from '../constructs';
+import { PlatformDefinitionInvalidError } from './errors';
+import { DEFAULT_PLATFORM, type PlatformDefinition, validatePlatformDefinition } from './platform-definition';
+
+/** Stage names: lowercase, starting with a letter, short enough for every physical name that carries them. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
+
+/** Stages whose data outlives the stack: table retained with deletion protection on. */
+export const PROTECTED_STAGES: readonly string[] = ['prod'];
+
+/** Props of {@link PlatformStack}. */
+export interface PlatformStackProps extends StackProps {
+  /** Deployment stage, carried by every physical name (`bosun-<stage>-…`), for example `dev` or `prod`. */
+  readonly stage: string;
+  /**
+   * The queues, consumers and settings to deploy.
+   * @default DEFAULT_PLATFORM
+   */
+  readonly definition?: PlatformDefinition;
+  /**
+   * Create an encrypted, TLS-only SNS topic the alarms notify.
+   * @default false
+   */
+  readonly createAlarmTopic?: boolean;
+}
+
+/**
+ * The Bosun platform: per queue a task queue with its DLQ and a consumer, a claim-check bucket, a task-state table,
+ * AppConfig routing flags rolled back by the DLQ alarms, a dashboard, the legacy stand-in queue, and outputs that
+ * give producers and the ops CLI everything they need.
+ *
+ * @example
+ * const app = new App();
+ * new PlatformStack(app, 'Bosun-dev', { stage: 'dev' });
+ */
+export class PlatformStack extends Stack {
+  /** Task queues, in definition order. */
+  public readonly taskQueues: readonly TaskQueue[];
+  /** Consumers, in definition order. */
+  public readonly consumers: readonly TaskConsumer[];
+  public readonly claimChecks: ClaimCheckBucket;
+  public readonly taskState: TaskStateTable;
+  public readonly routing: RoutingFlags;
+  public readonly monitoring: PlatformMonitoring;
+  /** The stand-in queue of the system being migrated from, when the definition has one. */
+  public readonly legacyQueue?: Queue;
+
+  public constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    if (!STAGE_PATTERN.test(props.stage)) {
+      throw new PlatformDefinitionInvalidError(
+        'stage',
+        `stage must be 1–20 lowercase letters, digits or dashes, starting with a letter (given "${props.stage}")`,
+      );
+    }
+    const definition = props.definition ?? DEFAULT_PLATFORM;
+    validatePlatformDefinition(definition);
+    const prefix = `bosun-${props.stage}`;
+    const isProtected = PROTECTED_STAGES.includes(props.stage);
+
+    this.taskQueues = definition.queues.map(
+      (queue) =>
+        new TaskQueue(this, queueOutputKey(queue.name, 'Queue'), {
+          taskQueueName: queue.name,
+          queueName: `${prefix}-${queue.name}`,
+          maxReceiveCount: queue.maxReceiveCount,
+          retentionPeriod: queue.retention,
+          deadLetterRetentionPeriod: DEFAULT_DLQ_RETENTION,
+          visibilityTimeout: TaskQueue.visibilityTimeoutFor(queue.consumer.timeout),
+          maxMessageSize: queue.maxMessageSize,
+          encryption: definition.encryption,
+        }),
+    );
+
+    if (definition.legacyQueue !== undefined) {
+      this.legacyQueue = new Queue(this, 'LegacyQueue', {
+        queueName: `${prefix}-${definition.legacyQueue}`,
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: DEFAULT_DLQ_RETENTION,
+        visibilityTimeout: Duration.seconds(30),
+      });
+      Validations.of(this.legacyQueue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason:
+          'Stands in for the queue of the system being migrated from: that system owns its consumers and its dead-letter handling; Bosun only sends to it.',
+      });
+    }
+
+    this.claimChecks = new ClaimCheckBucket(this, 'ClaimChecks', {
+      longestDeadLetterRetention: DEFAULT_DLQ_RETENTION,
+      claimCheckThreshold: definition.claimCheckThreshold,
+    });
+    this.taskState = new TaskStateTable(this, 'TaskState', {
+      tableName: `${prefix}-tasks`,
+      removalPolicy: isProtected ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      deletionProtection: isProtected,
+    });
+
+    this.monitoring = new PlatformMonitoring(this, 'Monitoring', {
+      dashboardName: prefix,
+      alarmNamePrefix: prefix,
+      queueDefaults: definition.monitoring,
+      createAlarmTopic: props.createAlarmTopic,
+    });
+    definition.queues.forEach((queue, index) => {
+      this.monitoring.monitorQueue(this.taskQueues[index]!, queue.monitoring);
+    });
+
+    this.routing = new RoutingFlags(this, 'Routing', {
+      applicationName: prefix,
+      environmentName: props.stage,
+      initialDocument: defaultRoutingDocument(definition.defaultQueue),
+      rollbackAlarms: this.monitoring.deadLetterAlarms,
+    });
+
+    this.consumers = definition.queues.map((queue, index) => {
+      const consumer = new TaskConsumer(this, queueOutputKey(queue.name, 'Consumer'), {
+        queue: this.taskQueues[index]!,
+        entry: queue.consumer.entry,
+        functionName: `${prefix}-${queue.name}-consumer`,
+        timeout: queue.consumer.timeout,
+        memorySize: queue.consumer.memorySize,
+        batchSize: queue.consumer.batchSize,
+        maxBatchingWindow: queue.consumer.maxBatchingWindow,
+        maxConcurrency: queue.consumer.maxConcurrency,
+        environment: { [EnvVar.STAGE]: props.stage },
+      });
+      consumer.bindTaskQueues(this.taskQueues);
+      this.claimChecks.bindTo(consumer);
+      this.taskState.bindTo(consumer);
+      this.routing.bindTo(consumer);
+      if (this.legacyQueue !== undefined) consumer.bindLegacyQueue(this.legacyQueue);
+      this.monitoring.monitorConsumer(consumer);
+      return consumer;
+    });
+
+    this.addOutputs(props.stage);
+  }
+
+  private addOutputs(stage: string): void {
+    const output = (key: string, value: string, description: string): void => {
+      new CfnOutput(this, key, { value, description });
+    };
+    output(StackOutput.STAGE, stage, 'Deployment stage');
+    output(StackOutput.BUCKET_NAME, this.claimChecks.bucket.bucketName, 'Claim-check bucket');
+    output(StackOutput.TABLE_NAME, this.taskState.table.tableName, 'Task-state table');
+    output(StackOutput.APPCONFIG_APPLICATION_ID, this.routing.application.applicationId, 'AppConfig application of the routing flags');
+    output(StackOutput.APPCONFIG_ENVIRONMENT_ID, this.routing.environment.environmentId, 'AppConfig environment of the routing flags');
+    output(StackOutput.APPCONFIG_PROFILE_ID, this.routing.configuration.configurationProfileId, 'AppConfig configuration profile of the routing document');
+    output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
+    if (this.legacyQueue !== undefined) {
+      output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');
+    }
+    for (const queue of this.taskQueues) {
+      const name = queue.taskQueueName;
+      output(queueOutputKey(name, StackOutput.QUEUE_URL_SUFFIX), queue.queue.queueUrl, `URL of queue ${name}`);
+      output(queueOutputKey(name, StackOutput.QUEUE_ARN_SUFFIX), queue.queue.queueArn, `ARN of queue ${name}`);
+      output(queueOutputKey(name, StackOutput.DLQ_URL_SUFFIX), queue.deadLetterQueue.queueUrl, `URL of the DLQ of queue ${name}`);
+      output(queueOutputKey(name, StackOutput.DLQ_ARN_SUFFIX), queue.deadLetterQueue.queueArn, `ARN of the DLQ of queue ${name}`);
+    }
+  }
+}
