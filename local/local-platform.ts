@@ -1,0 +1,315 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EnvVar, Limits } from '../lib/contract';
+import { LOCAL_CREDENTIALS, type RunningEmulators, startEmulators } from './emulators';
+import { LocalOptionError, LocalTemplateError } from './errors';
+import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
+import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
+import { LocalFunction } from './local-function';
+import { createLocalResources, type LocalQueue } from './local-resources';
+import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
+import { synthesizeApp } from './synthesize';
+
+/** Default data directory, relative to the project root. */
+export const DEFAULT_DATA_DIR = path.join('.bosun', 'local');
+/** File the running platform writes into its data directory for the `bosun` CLI. */
+export const PLATFORM_FILE = 'platform.json';
+/** The routing document file consumers read (and reload when it changes). */
+export const ROUTING_FILE = 'routing.json';
+/** Stage of the local platform: the stack is synthesized as `Bosun-local`. */
+export const LOCAL_STAGE = 'local';
+
+/** Options of {@link startLocalPlatform}. */
+export interface LocalPlatformOptions {
+  /** Folder holding `cdk.json`, `bin/`, `lib/` and `lambdas/`. @default process.cwd() */
+  readonly projectRoot?: string;
+  /** Where `platform.json`, `routing.json`, the cloud assembly and the function logs go. @default <projectRoot>/.bosun/local */
+  readonly dataDir?: string;
+  /** Region the emulators pretend to be in. @default us-east-1 */
+  readonly region?: string;
+  /** Port of fauxqs (SQS + S3), 0 for any free port. A taken port fails with a clear error. @default 0 */
+  readonly sqsPort?: number;
+  /** Port of DynamoDB Local, 0 for any free port. @default 0 */
+  readonly dynamoDbPort?: number;
+  /** Longest single SQS delay the consumers use when chaining ETAs, 1 – 900 seconds. @default - the runtime's 900 */
+  readonly maxDelaySeconds?: number;
+  /** Replaces the visibility timeout of every polled queue, in seconds (shorter retries locally). @default - the template's */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Replaces every consumer's function timeout, 1 – 900 seconds. @default - the template's */
+  readonly functionTimeoutSeconds?: number;
+  /** Caps every event source's max concurrency (each concurrent invocation is a worker thread). @default - the template's */
+  readonly maxConcurrency?: number;
+  /** Extra environment variables for every consumer (they win over the template's). @default - none */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /** Re-synthesize even if the sources did not change. @default false */
+  readonly forceSynth?: boolean;
+  /** Receives the platform's progress messages. @default - discarded */
+  readonly log?: (line: string) => void;
+}
+
+/** The content of `<dataDir>/platform.json`, which the `bosun` CLI reads to find the local platform. */
+export interface LocalPlatformDescription {
+  readonly stage: string;
+  readonly region: string;
+  readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
+  readonly routingFile: string;
+  /** The stack outputs, resolved to the local resources. */
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly pid: number;
+}
+
+/** One running consumer and its event source. */
+export interface LocalConsumer {
+  readonly functionName: string;
+  readonly queueName: string;
+  readonly settings: {
+    readonly batchSize: number;
+    readonly maximumBatchingWindowSeconds: number;
+    readonly maxConcurrency: number;
+    readonly timeoutSeconds: number;
+    readonly reportBatchItemFailures: boolean;
+    readonly visibilityTimeoutSeconds: number;
+  };
+  readonly stats: () => PollerStats;
+}
+
+/** A running local platform. */
+export interface RunningLocalPlatform {
+  /** What was written to `platform.json`. */
+  readonly description: LocalPlatformDescription;
+  readonly dataDir: string;
+  readonly platformFile: string;
+  readonly routingFile: string;
+  /** Queues by logical id. */
+  readonly queues: ReadonlyMap<string, LocalQueue>;
+  readonly consumers: readonly LocalConsumer[];
+  /** Environment for a process that should talk to the local platform through the AWS SDK (endpoints, credentials, region). */
+  readonly clientEnvironment: Readonly<Record<string, string>>;
+  /** Stops receiving, drains in-flight invocations, stops the workers and the emulators, removes `platform.json`. */
+  stop(): Promise<void>;
+}
+
+function checkOption(option: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new LocalOptionError(option, `${option} must be an integer between ${min} and ${max} (given ${value})`);
+  }
+}
+
+function resolveRoutingDocument(platform: PlatformTemplate, resolver: IntrinsicResolver): string {
+  if (platform.routingDocumentContent === undefined) {
+    throw new LocalTemplateError('Resources', 'the template has no AWS::AppConfig::HostedConfigurationVersion with the initial routing document');
+  }
+  const where = 'Resources.<HostedConfigurationVersion>.Properties.Content';
+  const text = resolver.resolveString(platform.routingDocumentContent, where);
+  try {
+    return `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
+  } catch (cause) {
+    throw new LocalTemplateError(where, `is not JSON (${text.length} characters)`, { cause });
+  }
+}
+
+/**
+ * Brings the synthesized Bosun stack up on this machine: synthesizes the CDK app (cached by source hash), reads the
+ * template, starts fauxqs and DynamoDB Local, creates the queues, buckets and tables, writes the initial routing
+ * document to `<dataDir>/routing.json`, runs every consumer from its esbuild bundle in worker threads with its
+ * template environment pointed at the emulators, drives each one with a local event-source poller, and writes
+ * `<dataDir>/platform.json` for the `bosun` CLI.
+ *
+ * @example
+ * const platform = await startLocalPlatform({ visibilityTimeoutSeconds: 2, maxDelaySeconds: 2 });
+ * try { ... publish tasks with createTaskClient(taskClientOptionsFromOutputs(platform.description.outputs)) ... }
+ * finally { await platform.stop(); }
+ */
+export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<RunningLocalPlatform> {
+  checkOption('sqsPort', options.sqsPort, 0, 65_535);
+  checkOption('dynamoDbPort', options.dynamoDbPort, 0, 65_535);
+  checkOption('maxDelaySeconds', options.maxDelaySeconds, 1, Limits.SQS_MAX_DELAY_SECONDS);
+  checkOption('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 0, Limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS);
+  checkOption('functionTimeoutSeconds', options.functionTimeoutSeconds, 1, Limits.LAMBDA_MAX_TIMEOUT_SECONDS);
+  checkOption('maxConcurrency', options.maxConcurrency, 1, Limits.ESM_MAX_MAX_CONCURRENCY);
+  const log = options.log ?? ((): void => undefined);
+  const projectRoot = path.resolve(options.projectRoot ?? process.cwd());
+  const dataDir = path.resolve(projectRoot, options.dataDir ?? DEFAULT_DATA_DIR);
+  const region = options.region ?? 'us-east-1';
+  fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+
+  const started = Date.now();
+  const synthesized = await synthesizeApp({
+    projectRoot,
+    outDir: path.join(dataDir, 'cdk.out'),
+    stage: LOCAL_STAGE,
+    region,
+    force: options.forceSynth ?? false,
+  });
+  log(`${synthesized.cached ? 'reused the synthesized' : 'synthesized'} ${synthesized.stackName} in ${Date.now() - started} ms`);
+  const resolver = new IntrinsicResolver(synthesized.template, {
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    stackName: synthesized.stackName,
+  });
+  const platform = readPlatformTemplate(synthesized.template, {
+    assemblyDir: synthesized.assemblyDir,
+    resolver,
+    stackName: synthesized.stackName,
+  });
+
+  const emulators: RunningEmulators = await startEmulators({
+    region,
+    fauxqsPort: options.sqsPort ?? 0,
+    dynamoDbPort: options.dynamoDbPort ?? 0,
+  });
+  const cleanups: Array<() => Promise<void>> = [() => emulators.stop()];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) await step();
+  };
+  try {
+    log(`emulators up: SQS/S3 ${emulators.sqsEndpoint}, DynamoDB ${emulators.dynamoDbEndpoint}`);
+    const common = { region, credentials: LOCAL_CREDENTIALS };
+    const sqs = new SQSClient({ ...common, endpoint: emulators.sqsEndpoint });
+    const s3 = new S3Client({ ...common, endpoint: emulators.s3Endpoint, forcePathStyle: true });
+    const dynamodb = new DynamoDBClient({ ...common, endpoint: emulators.dynamoDbEndpoint });
+    cleanups.push(async () => {
+      sqs.destroy();
+      s3.destroy();
+      dynamodb.destroy();
+    });
+    const queues = await createLocalResources(platform, {
+      sqs,
+      s3,
+      dynamodb,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      resolver,
+      ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
+    });
+    log(`created ${queues.size} queues, ${platform.buckets.length} buckets, ${platform.tables.length} tables`);
+
+    const routingFile = path.join(dataDir, ROUTING_FILE);
+    fs.writeFileSync(routingFile, resolveRoutingDocument(platform, resolver));
+
+    const clientEnvironment: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
+      AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoDbEndpoint,
+      [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
+    };
+
+    const consumers: LocalConsumer[] = [];
+    for (const mapping of platform.eventSourceMappings) {
+      if (!mapping.enabled) continue;
+      const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
+      const queue = queues.get(mapping.queueLogicalId)!;
+      const timeoutSeconds = options.functionTimeoutSeconds ?? definition.timeoutSeconds;
+      const where = `Resources.${definition.logicalId}.Properties.Environment.Variables`;
+      const templateEnv = Object.fromEntries(
+        Object.entries(definition.environment).map(([name, value]) => [name, resolver.resolveString(value, `${where}.${name}`)]),
+      );
+      const logFile = fs.createWriteStream(path.join(dataDir, 'logs', `${definition.functionName}.log`), { flags: 'a' });
+      cleanups.push(() => new Promise((resolve) => logFile.end(resolve)));
+      const fn = new LocalFunction({
+        functionName: definition.functionName,
+        modulePath: definition.modulePath,
+        exportName: definition.exportName,
+        timeoutMs: timeoutSeconds * 1000,
+        memorySizeMb: definition.memorySizeMb,
+        log: (line) => logFile.write(`${line}\n`),
+        env: {
+          ...templateEnv,
+          ...clientEnvironment,
+          [EnvVar.ROUTING_FILE]: routingFile,
+          ...(options.maxDelaySeconds === undefined ? {} : { [EnvVar.MAX_DELAY_SECONDS]: String(options.maxDelaySeconds) }),
+          AWS_LAMBDA_FUNCTION_NAME: definition.functionName,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySizeMb),
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          // Bundles may leave the AWS SDK external (the Lambda runtime provides it); resolve it from the project.
+          NODE_PATH: path.join(projectRoot, 'node_modules'),
+          ...options.functionEnvironment,
+        },
+      });
+      const maxConcurrency = Math.min(
+        mapping.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY,
+        options.maxConcurrency ?? Number.POSITIVE_INFINITY,
+      );
+      const poller = new EventSourcePoller({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region,
+        invoke: (event) => fn.invoke(event),
+        batchSize: mapping.batchSize,
+        maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+        maxConcurrency,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        onBatch: (outcome) => {
+          if (outcome.error !== undefined) {
+            log(`${definition.functionName}: batch of ${outcome.received} failed (${outcome.error.message}); ${outcome.returned} message(s) return after the visibility timeout`);
+          }
+        },
+        onPollError: (error) => log(`${definition.functionName}: polling ${queue.queueName} failed: ${error.message}`),
+      });
+      poller.start();
+      // Pollers stop (and drain) before the functions and emulators they need.
+      cleanups.push(async () => {
+        await fn.stop();
+      });
+      cleanups.push(() => poller.stop());
+      consumers.push({
+        functionName: definition.functionName,
+        queueName: queue.queueName,
+        settings: {
+          batchSize: mapping.batchSize,
+          maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+          maxConcurrency,
+          timeoutSeconds,
+          reportBatchItemFailures: mapping.reportBatchItemFailures,
+          visibilityTimeoutSeconds: Number(queue.attributes['VisibilityTimeout'] ?? 30),
+        },
+        stats: () => poller.stats,
+      });
+    }
+
+    const outputs = Object.fromEntries(
+      Object.entries(platform.outputs).map(([key, value]) => [key, resolver.resolveString(value, `Outputs.${key}.Value`)]),
+    );
+    const description: LocalPlatformDescription = {
+      stage: LOCAL_STAGE,
+      region,
+      endpoints: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
+      routingFile,
+      outputs,
+      pid: process.pid,
+    };
+    const platformFile = path.join(dataDir, PLATFORM_FILE);
+    fs.writeFileSync(platformFile, `${JSON.stringify(description, null, 2)}\n`);
+    cleanups.push(async () => {
+      fs.rmSync(platformFile, { force: true });
+    });
+    log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; description in ${platformFile}`);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      description,
+      dataDir,
+      platformFile,
+      routingFile,
+      queues,
+      consumers,
+      clientEnvironment,
+      stop: () => {
+        stopping ??= cleanup();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
