@@ -35,6 +35,7 @@ export interface ClaimCheckBucketProps {
   /**
    * Bucket that receives the server access logs.
    * @default - a dedicated log bucket, with the same encryption and TLS policy, whose logs expire after 90 days
+   *   (needs the `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` feature flag, which `createBosunApp` sets)
    */
   readonly serverAccessLogsBucket?: IBucket;
   /**
@@ -138,7 +139,7 @@ export class ClaimCheckBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy,
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
     });

@@ -1,4 +1,5 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformStack } from './platform-stack';
 
@@ -11,6 +12,14 @@ export const AppContext = {
   /** `true` to create the encrypted alarm topic. */
   ALARM_TOPIC: 'alarmTopic',
 } as const;
+
+/**
+ * Feature flags the platform relies on, set unless the caller's context says otherwise: server access logs are
+ * delivered through a bucket policy rather than the deprecated `LogDeliveryWrite` ACL.
+ */
+export const RECOMMENDED_CONTEXT: Readonly<Record<string, unknown>> = {
+  [S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: true,
+};
 
 /** The Bosun CDK app and its one stack. */
 export interface BosunApp {
@@ -27,7 +36,7 @@ export interface BosunApp {
  * app.synth();
  */
 export function createBosunApp(props: AppProps = {}, env: NodeJS.ProcessEnv = process.env): BosunApp {
-  const app = new App(props);
+  const app = new App({ ...props, context: { ...RECOMMENDED_CONTEXT, ...props.context } });
   const stage = String(app.node.tryGetContext(AppContext.STAGE) ?? 'dev');
   const region = (app.node.tryGetContext(AppContext.REGION) as string | undefined) ?? env.CDK_DEFAULT_REGION;
   const alarmTopic = String(app.node.tryGetContext(AppContext.ALARM_TOPIC) ?? 'false') === 'true';
