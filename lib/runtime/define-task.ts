@@ -42,7 +42,7 @@ export interface TaskContext {
   readonly maxAttempts: number;
   /** Aborted when the attempt reaches its time limit; pass it to fetch/SDK calls and check it in loops. */
   readonly signal: AbortSignal;
-  /** Time limit of this attempt in milliseconds (the task's limit, or less when the Lambda has less time left). */
+  /** Time limit of this attempt in milliseconds. The runtime starts an attempt only when the invocation has this much time left. */
   readonly timeLimitMs: number;
   /** Milliseconds left before the Lambda invocation times out. */
   remainingTimeMs(): number;
