@@ -218,22 +218,22 @@ function toId(suffix: string): string {
 }
 
 function validateQueueOptions(scope: Construct, options: QueueMonitoringOptions): void {
-  const checks: Array<[string, SeverityThresholds<number>]> = [];
-  if (options.deadLetterDepth !== undefined) checks.push(['deadLetterDepth', options.deadLetterDepth]);
+  const checks: Array<[string, SeverityThresholds<number>, string]> = [];
+  if (options.deadLetterDepth !== undefined) checks.push(['deadLetterDepth', options.deadLetterDepth, '']);
   if (options.ageOfOldestMessage !== undefined) {
     const { warning, critical } = options.ageOfOldestMessage;
-    checks.push(['ageOfOldestMessage', { warning: warning?.toSeconds(), critical: critical?.toSeconds() }]);
+    checks.push(['ageOfOldestMessage', { warning: warning?.toSeconds(), critical: critical?.toSeconds() }, ' s']);
   }
-  for (const [prop, { warning, critical }] of checks) {
+  for (const [prop, { warning, critical }, unit] of checks) {
     for (const [severity, value] of [['warning', warning], ['critical', critical]] as const) {
       if (value !== undefined && value < 0) {
-        throw new ConstructPropsInvalidError(scope.node.path, `${prop}.${severity}`, String(value),
-          `${prop}.${severity} must be 0 or more (given ${value})`);
+        throw new ConstructPropsInvalidError(scope.node.path, `${prop}.${severity}`, `${value}${unit}`,
+          `${prop}.${severity} must be 0 or more (given ${value}${unit})`);
       }
     }
     if (warning !== undefined && critical !== undefined && warning > critical) {
-      throw new ConstructPropsInvalidError(scope.node.path, `${prop}.warning`, String(warning),
-        `${prop}.warning must not exceed ${prop}.critical (${critical}) (given ${warning})`);
+      throw new ConstructPropsInvalidError(scope.node.path, `${prop}.warning`, `${warning}${unit}`,
+        `${prop}.warning must not exceed ${prop}.critical (${critical}${unit}) (given ${warning}${unit})`);
     }
   }
 }
