@@ -1,15 +1,19 @@
+import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerFlagsCommands } from './flags';
+import { registerPublishCommand } from './publish';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
 import { registerStatusCommand } from './status';
 import { registerTaskCommand } from './task';
 
 /** Every command group of the `bosun` CLI, in help order. */
 export const COMMANDS: readonly CommandRegistrar[] = [
+  registerPublishCommand,
   registerStatusCommand,
   registerTaskCommand,
   registerDlqCommands,
   registerFlagsCommands,
+  registerDevCommand,
 ];
 
 /**

@@ -1,0 +1,122 @@
+import { type Command, Option } from 'commander';
+import { type PublishOptions, type PublishResult, createTaskClient, taskClientOptionsFromOutputs } from '../lib/sdk/task-client';
+import { collectContext, parseInstant, parseNonNegativeInteger, readPayloadArgument } from './arguments';
+import type { CliClients } from './clients';
+import { type Cell, renderFields, renderJson } from './output';
+import type { Platform } from './platform';
+import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+
+/** What `bosun publish` sends, besides the task name. */
+export interface PublishInput {
+  readonly task: string;
+  readonly payload: unknown;
+  readonly delaySeconds?: number;
+  readonly eta?: string;
+  readonly dedupKey?: string;
+  readonly context?: Readonly<Record<string, string>>;
+  readonly traceId?: string;
+}
+
+/** What `bosun publish` reports: the SDK's publish result and the task name. */
+export interface PublishReport extends PublishResult {
+  readonly task: string;
+}
+
+/**
+ * Publishes one task through the SDK's `createTaskClient`, configured from the platform's stack outputs (queues,
+ * bucket, table, AppConfig ids, legacy queue) and, locally, its routing file. The payload is validated by the consumer's
+ * schema, not here: the CLI does not load task code.
+ *
+ * @example
+ * const report = await publishTask(platform, clients, { task: 'email.send', payload: { to: 'a@example.com' } });
+ */
+export async function publishTask(
+  platform: Platform,
+  clients: CliClients,
+  input: PublishInput,
+  warn: (message: string) => void = () => undefined,
+): Promise<PublishReport> {
+  const client = createTaskClient(
+    taskClientOptionsFromOutputs(platform.outputs, {
+      clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
+      region: platform.region,
+      ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
+      logger: { info: () => undefined, warn },
+    }),
+  );
+  const options: PublishOptions = {
+    ...(input.delaySeconds === undefined ? {} : { delaySeconds: input.delaySeconds }),
+    ...(input.eta === undefined ? {} : { eta: input.eta }),
+    ...(input.dedupKey === undefined ? {} : { dedupKey: input.dedupKey }),
+    ...(input.context === undefined || Object.keys(input.context).length === 0 ? {} : { context: input.context }),
+    ...(input.traceId === undefined ? {} : { traceId: input.traceId }),
+  };
+  const result = await client.publish(input.task as never, input.payload as never, options);
+  return { task: input.task, ...result };
+}
+
+/**
+ * Renders a publish report for people.
+ *
+ * @example
+ * io.write(renderPublish(report));
+ */
+export function renderPublish(report: PublishReport): string {
+  const fields: [string, Cell][] = [
+    ['task', report.task],
+    ['task id', report.taskId],
+    ['route', `${report.destination} (${report.ruleId === null ? 'default destination' : `rule ${report.ruleId}`})`],
+    ['status', report.status],
+    ['payload', report.claimChecked ? 'in S3 (claim check)' : 'inline'],
+  ];
+  if (report.duplicate) fields.push(['duplicate', 'yes: this dedup key was already published; nothing was sent']);
+  return renderFields(fields);
+}
+
+interface PublishCommandOptions extends TargetOptions {
+  readonly payload: string;
+  readonly delay?: number;
+  readonly eta?: string;
+  readonly dedupKey?: string;
+  readonly context: Record<string, string>;
+  readonly traceId?: string;
+}
+
+/**
+ * Registers `bosun publish <task>`.
+ *
+ * @example
+ * registerPublishCommand(program, session);
+ */
+export function registerPublishCommand(program: Command, session: CliSession): void {
+  addTargetOptions(
+    program
+      .command('publish')
+      .description('Publish one task through the producer SDK; prints the task id and its route.')
+      .argument('<task>', 'task name, for example email.send')
+      .requiredOption('--payload <json|@file>', "the task's payload: inline JSON, or @path to a JSON file")
+      .addOption(
+        new Option('--delay <seconds>', 'run no earlier than this many seconds from now')
+          .argParser(parseNonNegativeInteger)
+          .conflicts('eta'),
+      )
+      .addOption(new Option('--eta <iso>', 'run no earlier than this time (ISO-8601 with a zone)').argParser(parseInstant))
+      .option('--dedup-key <key>', 'deduplication key: the same task and key publish once')
+      .option('--context <key=value>', 'routing context attribute (repeatable)', collectContext, {})
+      .option('--trace-id <id>', 'trace id to propagate'),
+  ).action(async (task: string, options: PublishCommandOptions) => {
+    const payload = await readPayloadArgument(options.payload);
+    await session.withTarget(options, async ({ platform, clients, io, json }) => {
+      const report = await publishTask(platform, clients, {
+        task,
+        payload,
+        context: options.context,
+        ...(options.delay === undefined ? {} : { delaySeconds: options.delay }),
+        ...(options.eta === undefined ? {} : { eta: options.eta }),
+        ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),
+        ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
+      }, (message) => io.error(`warning: ${message}\n`));
+      io.write(json ? renderJson(report) : renderPublish(report));
+    });
+  });
+}
