@@ -1,0 +1,62 @@
+export { CLAIM_CHECK_PREFIX, ClaimCheckStore, measurePayload } from './claim-check';
+export type { ClaimCheckStoreOptions } from './claim-check';
+export { createAwsClients } from './clients';
+export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from './clients';
+export { sqsForwardingDestination } from './destinations';
+export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from './destinations';
+export {
+  AwsCallFailedError,
+  ClaimCheckCorruptError,
+  ClaimCheckMissingError,
+  DestinationUnknownError,
+  PayloadInvalidError,
+  PayloadTooLargeError,
+  RoutingDocumentInvalidError,
+  SdkError,
+  TaskClientConfigError,
+  TaskKilledError,
+  TaskUnknownError,
+  TaskWaitTimeoutError,
+} from './errors';
+export type { RoutingDocumentProblem } from './errors';
+export { sdkDefaultLogger } from './logger';
+export type { SdkLogger } from './logger';
+export {
+  APPCONFIG_MIN_POLL_INTERVAL_SECONDS,
+  appConfigRoutingSource,
+  fileRoutingSource,
+  routingSourceFromEnv,
+  staticRoutingSource,
+  validateRoutingDocument,
+} from './routing-sources';
+export type {
+  AppConfigRoutingSource,
+  AppConfigRoutingSourceOptions,
+  DescribedRoutingSource,
+  FileRoutingSourceOptions,
+  RoutingSourceState,
+  ValidateRoutingDocumentOptions,
+} from './routing-sources';
+export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
+export type { PayloadPlacement, PlacementInput } from './sizing';
+export { dedupTaskId, newTaskId } from './task-id';
+export {
+  DEFAULT_BATCH_RETRIES,
+  DEFAULT_STATE_TTL_SECONDS,
+  MAX_DEDUP_KEY_CHARS,
+  createTaskClient,
+  taskClientOptionsFromOutputs,
+} from './task-client';
+export type {
+  ExplainContext,
+  PublishBatchItem,
+  PublishBatchOutcome,
+  PublishBatchResult,
+  PublishOptions,
+  PublishResult,
+  RouteExplanation,
+  TaskClient,
+  TaskClientAppConfigOptions,
+  TaskClientOptions,
+  WaitForTaskOptions,
+} from './task-client';
