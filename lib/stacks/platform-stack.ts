@@ -20,6 +20,17 @@ export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 /** Stages whose data outlives the stack: table retained with deletion protection on. */
 export const PROTECTED_STAGES: readonly string[] = ['prod'];
 
+/** Returns the props unchanged once the stage is valid; runs before `Stack` validates the stack name. */
+function checkStage(props: PlatformStackProps): PlatformStackProps {
+  if (!STAGE_PATTERN.test(props.stage)) {
+    throw new PlatformDefinitionInvalidError(
+      'stage',
+      `stage must be 1–20 lowercase letters, digits or dashes, starting with a letter (given "${props.stage}")`,
+    );
+  }
+  return props;
+}
+
 /** Props of {@link PlatformStack}. */
 export interface PlatformStackProps extends StackProps {
   /** Deployment stage, carried by every physical name (`bosun-<stage>-…`), for example `dev` or `prod`. */
@@ -58,13 +69,7 @@ export class PlatformStack extends Stack {
   public readonly legacyQueue?: Queue;
 
   public constructor(scope: Construct, id: string, props: PlatformStackProps) {
-    super(scope, id, props);
-    if (!STAGE_PATTERN.test(props.stage)) {
-      throw new PlatformDefinitionInvalidError(
-        'stage',
-        `stage must be 1–20 lowercase letters, digits or dashes, starting with a letter (given "${props.stage}")`,
-      );
-    }
+    super(scope, id, checkStage(props));
     const definition = props.definition ?? DEFAULT_PLATFORM;
     validatePlatformDefinition(definition);
     const prefix = `bosun-${props.stage}`;
