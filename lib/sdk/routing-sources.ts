@@ -334,8 +334,9 @@ export function appConfigRoutingSource(options: AppConfigRoutingSourceOptions): 
       const response = await options.client.send(new GetLatestConfigurationCommand({ ConfigurationToken: used }));
       token = response.NextPollConfigurationToken;
       intervalSeconds = Math.max(response.NextPollIntervalInSeconds ?? pollIntervalSeconds, 1);
-      const body = response.Configuration;
-      if (body === undefined || body.length === 0) {
+      // An empty body means "unchanged since this session's last document" (the SDK hands it over as null).
+      const body = response.Configuration as Uint8Array | null | undefined;
+      if (body === undefined || body === null || body.length === 0) {
         if (tracker.state().origin === 'default' && tracker.state().problem === undefined) {
           tracker.fail('AppConfig has not served a document in this session yet');
         }
