@@ -13,6 +13,7 @@ import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Context, SQSEvent } from 'aws-lambda';
 import Table from 'cli-table3';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -48,7 +49,7 @@ async function measureInChild(): Promise<void> {
   const { middy } = await import('../lib/runtime/middy-core');
   const { createTaskHandler, defineTask } = await import('../lib/runtime');
   const { ENVELOPE_VERSION, defaultRoutingDocument, serializeEnvelope } = await import('../lib/contract');
-  type Handler = (event: import('aws-lambda').SQSEvent, context: import('aws-lambda').Context) => Promise<unknown>;
+  type Handler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   const clients = {
@@ -70,7 +71,7 @@ async function measureInChild(): Promise<void> {
   ];
 
   let sequence = 0;
-  const makeEvent = (): import('aws-lambda').SQSEvent => ({
+  const makeEvent = (): SQSEvent => ({
     Records: Array.from({ length: BATCH_SIZE }, () => {
       sequence += 1;
       const id = `01JBENCH${String(sequence).padStart(18, '0')}`;
@@ -95,7 +96,7 @@ async function measureInChild(): Promise<void> {
       };
     }),
   });
-  const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as import('aws-lambda').Context;
+  const context = { getRemainingTimeInMillis: () => 300_000 } as unknown as Context;
 
   const run = async (handler: Handler, messages: number): Promise<number> => {
     const events = Array.from({ length: messages / BATCH_SIZE }, makeEvent);
