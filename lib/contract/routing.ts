@@ -155,7 +155,8 @@ export function matchesGlob(value: string, glob: string): boolean {
       .split('')
       .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
       .join('');
-    regex = new RegExp(`^${source}$`);
+    // `s` (dotAll): `*` and `?` also match line breaks, which context values may contain.
+    regex = new RegExp(`^${source}$`, 's');
     globCache.set(glob, regex);
   }
   return regex.test(value);
