@@ -34,6 +34,8 @@ export const REDRIVE_HOLD_SECONDS = 300;
 export const DEFAULT_PEEK_MAX = 10;
 /** Default redrive rate, messages per second (AWS's own message move task tops out at 500/s). */
 export const DEFAULT_REDRIVE_RATE = 50;
+/** Most individual tasks a summary for people lists per kind; `--json` lists all. */
+const MAX_LISTED = 5;
 /** Long-poll wait of each DLQ receive, seconds: long polling asks every SQS server, so an empty answer means empty. */
 const RECEIVE_WAIT_SECONDS = 1;
 /** Dead-letter attributes a redrive strips from the copy it sends back. */
@@ -472,9 +474,10 @@ export async function redriveDeadLetters(
     const messageId = message.MessageId ?? '';
     const taskId = body.envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
     const destination = destinationOf(platform, queue, message);
-    const wait = nextSendAt - clock();
-    if (wait > 0) await sleep(wait);
-    nextSendAt = Math.max(nextSendAt, clock()) + intervalMs;
+    // Reserve a send slot before the first await, so the messages of one batch, redriven concurrently, keep the rate.
+    const slot = Math.max(nextSendAt, clock());
+    nextSendAt = slot + intervalMs;
+    if (slot > clock()) await sleep(slot - clock());
 
     let reset: StateReset | undefined;
     const resetAt = new Date(clock()).toISOString();
@@ -516,18 +519,24 @@ export async function redriveDeadLetters(
       held.push(...batch.filter((message) => seen.has(message.MessageId ?? '')));
       // Every message came round again: the hold expired on a long run; all that is left is held or failed.
       if (fresh.length === 0) break;
+      const chosen: [Message, ReadBody][] = [];
       for (const message of fresh) {
         seen.add(message.MessageId ?? '');
         const body = readBody(message);
         const matches = options.taskName === undefined || taskNameOf(message, body) === options.taskName;
-        if (!matches || redriven + failures.length >= max) {
+        if (!matches || redriven + failures.length + chosen.length >= max) {
           if (!matches) skipped += 1;
           held.push(message);
           continue;
         }
-        await redriveOne(message, body);
-        options.onProgress?.({ kind: 'message' });
+        chosen.push([message, body]);
       }
+      await Promise.all(
+        chosen.map(async ([message, body]) => {
+          await redriveOne(message, body);
+          options.onProgress?.({ kind: 'message' });
+        }),
+      );
     }
   } finally {
     await release(clients, queue.dlqUrl, held);
@@ -562,7 +571,14 @@ export function renderRedrive(result: RedriveResult): string {
   ];
   if (result.skipped > 0) lines.push(`left in the DLQ (other task names): ${result.skipped}`);
   if (result.unreadable > 0) lines.push(`unreadable bodies sent back unchanged: ${result.unreadable}`);
-  for (const entry of result.stateNotDead) lines.push(`note: task ${entry.taskId} was ${entry.status}, not dead; state left as it was`);
+  if (result.stateNotDead.length > 0) {
+    const shown = result.stateNotDead.slice(0, MAX_LISTED);
+    const more = result.stateNotDead.length - shown.length;
+    lines.push(
+      `task states not dead, left as they were: ${result.stateNotDead.length} (` +
+        `${shown.map((entry) => `${entry.taskId} ${entry.status}`).join(', ')}${more > 0 ? `, and ${more} more; --json lists all` : ''})`,
+    );
+  }
   for (const failure of result.failures) {
     lines.push(`failed (kept in the DLQ): ${failure.taskId ?? failure.messageId}: ${failure.error}`);
   }
@@ -617,13 +633,18 @@ export function registerDlqCommands(program: Command, session: CliSession): void
   ).action(async (queueName: string, options: RedriveCommandOptions) => {
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       let progress = startProgress(io, true, 'redrive', 0);
+      let done = 0;
       const result = await redriveDeadLetters(platform, clients, queueName, {
         ratePerSecond: options.rate,
         ...(options.task === undefined ? {} : { taskName: options.task }),
         ...(options.max === undefined ? {} : { max: options.max }),
         onProgress: (event) => {
           if (event.kind === 'start') progress = startProgress(io, json, 'redrive', event.total);
-          else progress.increment();
+          else {
+            done += 1;
+            progress.setTotal(done);
+            progress.increment();
+          }
         },
       });
       progress.stop();

@@ -8,8 +8,12 @@ import {
   defaultRoutingDocument,
   evaluateRoute,
 } from '../lib/contract';
-import { RoutingDocumentInvalidError, type RoutingDocumentProblem } from '../lib/sdk/errors';
-import { appConfigRoutingSource, validateRoutingDocument } from '../lib/sdk/routing-sources';
+import {
+  RoutingDocumentInvalidError,
+  type RoutingDocumentProblem,
+  appConfigRoutingSource,
+  validateRoutingDocument,
+} from '../lib/sdk';
 import { collectContext } from './arguments';
 import type { CliClients } from './clients';
 import { CliError, EXIT_FAILURE } from './errors';

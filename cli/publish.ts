@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type PublishOptions, type PublishResult, createTaskClient, taskClientOptionsFromOutputs } from '../lib/sdk/task-client';
+import { type PublishOptions, type PublishResult, createTaskClient, taskClientOptionsFromOutputs } from '../lib/sdk';
 import { collectContext, parseInstant, parseNonNegativeInteger, readPayloadArgument } from './arguments';
 import type { CliClients } from './clients';
 import { type Cell, renderFields, renderJson } from './output';
