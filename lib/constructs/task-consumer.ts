@@ -224,6 +224,7 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
     this.addEnvironment(EnvVar.MAX_RECEIVE_COUNT, String(props.queue.maxReceiveCount));
     this.addEnvironment(EnvVar.DLQ_URL, props.queue.deadLetterQueue.queueUrl);
     props.queue.grantSendToDeadLetterQueue(this);
+    this.acknowledgeKeyGrant(props.queue.deadLetterQueue);
   }
 
   public addEnvironment(name: string, value: string): void {
@@ -242,6 +243,7 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
     for (const queue of queues) {
       urls[queue.taskQueueName] = queue.queue.queueUrl;
       queue.grantPublish(this);
+      this.acknowledgeKeyGrant(queue.queue);
     }
     this.addEnvironment(EnvVar.QUEUE_URLS, Stack.of(this).toJsonString(urls));
   }
@@ -256,6 +258,18 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
   public bindLegacyQueue(queue: IQueue): void {
     this.addEnvironment(EnvVar.LEGACY_QUEUE_URL, queue.queueUrl);
     queue.grantSendMessages(this);
+  }
+
+  /** Acknowledges the wildcard KMS actions that sending to a KMS-encrypted queue requires, scoped to that key. */
+  private acknowledgeKeyGrant(queue: IQueue): void {
+    if (queue.encryptionMasterKey === undefined) return;
+    for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason:
+          'Sending to a KMS-encrypted queue needs the kms:ReEncrypt* and kms:GenerateDataKey* action families (as granted by sqs grantSendMessages); the grant is limited to the queue keys.',
+      });
+    }
   }
 
   /** Invocations of the consumer function. */

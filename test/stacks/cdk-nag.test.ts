@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createBosunApp } from '../../lib/stacks';
+import { App } from 'aws-cdk-lib';
+import { TaskQueueEncryption } from '../../lib/constructs';
+import { DEFAULT_PLATFORM, PlatformStack, RECOMMENDED_CONTEXT, createBosunApp } from '../../lib/stacks';
 
 describe('cdk-nag AwsSolutions on the Bosun app', () => {
   const outdirs: string[] = [];
@@ -37,6 +39,13 @@ describe('cdk-nag AwsSolutions on the Bosun app', () => {
       { outdir: outdir(), context: { stage: 'ci', alarmTopic: 'true', 'aws:cdk:bundling-stacks': [] } },
       {},
     );
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('stays clean with KMS-encrypted queues', () => {
+    const app = new App({ context: { ...RECOMMENDED_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    new PlatformStack(app, 'Bosun-kms', { stage: 'kms', definition: { ...DEFAULT_PLATFORM, encryption: TaskQueueEncryption.KMS } });
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations).toEqual([]);
   });
