@@ -13,8 +13,20 @@ import { fork, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import Table from 'cli-table3';
+import * as esbuild from 'esbuild';
+import { z } from 'zod';
+import { ENVELOPE_VERSION, defaultRoutingDocument, serializeEnvelope } from '../lib/contract';
+import { createTaskHandler, defineTask } from '../lib/runtime';
+import { middy } from '../lib/runtime/middy-core';
+
+type Handler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
 const ROOT = path.resolve(__dirname, '..');
 /** Messages per measured round and variant. */
@@ -40,16 +52,6 @@ function median(values: readonly number[]): number {
 }
 
 async function measureInChild(): Promise<void> {
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
-  const { S3Client } = await import('@aws-sdk/client-s3');
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  const { mockClient } = await import('aws-sdk-client-mock');
-  const { z } = await import('zod');
-  const { middy } = await import('../lib/runtime/middy-core');
-  const { createTaskHandler, defineTask } = await import('../lib/runtime');
-  const { ENVELOPE_VERSION, defaultRoutingDocument, serializeEnvelope } = await import('../lib/contract');
-  type Handler = (event: SQSEvent, context: Context) => Promise<unknown>;
 
   const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
   const clients = {
@@ -128,7 +130,6 @@ async function measureCpu(): Promise<CpuResult[]> {
 }
 
 async function measureBundles(): Promise<Array<{ entry: string; bytes: number; importMs: number }>> {
-  const esbuild = await import('esbuild');
   const out = mkdtempSync(path.join(tmpdir(), 'bosun-bench-'));
   const entries = readdirSync(path.join(ROOT, 'lambdas')).filter((file) => file.endsWith('-consumer.ts'));
   const results: Array<{ entry: string; bytes: number; importMs: number }> = [];
