@@ -19,6 +19,7 @@ export type { LocalConsumer, LocalPlatformDescription, LocalPlatformOptions, Run
 export { parseLocalPlatformArgs } from './main';
 export { readPlatformTemplate } from './platform-template';
 export type { PlatformTemplate } from './platform-template';
+export { createPlatformTaskClient } from './platform-client';
 export { demoResultsTable, runLocalPlatform } from './run-local-platform';
 export type { RunLocalPlatformOptions } from './run-local-platform';
 export { synthesizeApp } from './synthesize';

@@ -86,6 +86,8 @@ export interface RunningLocalPlatform {
   /** Queues by logical id. */
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly consumers: readonly LocalConsumer[];
+  /** The injected single-delay cap of ETA chains, when one was set (producers should use the same). */
+  readonly maxDelaySeconds?: number;
   /** Environment for a process that should talk to the local platform through the AWS SDK (endpoints, credentials, region). */
   readonly clientEnvironment: Readonly<Record<string, string>>;
   /** Stops receiving, drains in-flight invocations, stops the workers and the emulators, removes `platform.json`. */
@@ -303,6 +305,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       queues,
       consumers,
       clientEnvironment,
+      ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
       stop: () => {
         stopping ??= cleanup();
         return stopping;

@@ -1,0 +1,29 @@
+import type { TaskDeclaration } from '../lib/contract';
+import { createAwsClients } from '../lib/sdk/clients';
+import { createTaskClient, type TaskClient, taskClientOptionsFromOutputs } from '../lib/sdk/task-client';
+import { LOCAL_CREDENTIALS } from './emulators';
+import type { RunningLocalPlatform } from './local-platform';
+
+/**
+ * A producer-SDK task client for the running local platform: options from its resolved stack outputs, AWS clients
+ * pointed at the emulators, the routing file the consumers read and the platform's ETA hop cap. Pass task declarations to have payloads
+ * validated before anything is sent.
+ *
+ * @example
+ * const client = createPlatformTaskClient(platform);
+ * const { taskId } = await client.publish('email.send', { to: 'ada@example.com', subject: 'Hi' });
+ */
+export function createPlatformTaskClient<const TTasks extends readonly TaskDeclaration<unknown>[] = readonly TaskDeclaration[]>(
+  platform: RunningLocalPlatform,
+  tasks?: TTasks,
+): TaskClient<TTasks> {
+  return createTaskClient(
+    taskClientOptionsFromOutputs<TTasks>(platform.description.outputs, {
+      ...(tasks === undefined ? {} : { tasks }),
+      clients: createAwsClients({ env: platform.clientEnvironment, credentials: LOCAL_CREDENTIALS }),
+      routingFile: platform.routingFile,
+      region: platform.description.region,
+      ...(platform.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: platform.maxDelaySeconds }),
+    }),
+  );
+}

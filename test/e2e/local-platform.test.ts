@@ -1,0 +1,184 @@
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { MessageAttribute, type RoutingDocument, StackOutput, type TaskStateItem, queueOutputKey } from '../../lib/contract';
+import type { TaskClient } from '../../lib/sdk/task-client';
+import { createPlatformTaskClient } from '../../local/platform-client';
+import { LOCAL_CREDENTIALS } from '../../local/emulators';
+import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
+
+// One local platform for the whole suite, with short visibility timeouts and a 2 s ETA hop so it runs in about a
+// minute; the stack definition itself is untouched.
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const DATA_DIR = path.join(PROJECT_ROOT, '.bosun', 'e2e');
+const MAX_DELAY_SECONDS = 2;
+const run = promisify(execFile);
+
+let platform: RunningLocalPlatform;
+let client: TaskClient;
+let sqs: SQSClient;
+let s3: S3Client;
+
+jest.setTimeout(180_000);
+
+beforeAll(async () => {
+  platform = await startLocalPlatform({
+    projectRoot: PROJECT_ROOT,
+    dataDir: DATA_DIR,
+    visibilityTimeoutSeconds: 2,
+    maxDelaySeconds: MAX_DELAY_SECONDS,
+    maxConcurrency: 3,
+  });
+  client = createPlatformTaskClient(platform);
+  const common = { region: platform.description.region, credentials: LOCAL_CREDENTIALS };
+  sqs = new SQSClient({ ...common, endpoint: platform.description.endpoints.sqs });
+  s3 = new S3Client({ ...common, endpoint: platform.description.endpoints.s3, forcePathStyle: true });
+}, 180_000);
+
+afterAll(async () => {
+  sqs?.destroy();
+  s3?.destroy();
+  await platform?.stop();
+  expect(fs.existsSync(path.join(DATA_DIR, 'platform.json'))).toBe(false);
+});
+
+const output = (key: string): string => {
+  const value = platform.description.outputs[key];
+  if (value === undefined) throw new Error(`the platform has no output ${key}`);
+  return value;
+};
+
+async function bosun(...args: string[]): Promise<unknown> {
+  const { stdout } = await run(
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+    [path.join(PROJECT_ROOT, 'cli', 'main.ts'), ...args, '--data-dir', DATA_DIR, '--json'],
+    { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' } },
+  );
+  return JSON.parse(stdout) as unknown;
+}
+
+async function waitForStatus(taskId: string, statuses: readonly string[], timeoutMs = 60_000): Promise<TaskStateItem> {
+  const deadline = Date.now() + timeoutMs;
+  let item: TaskStateItem | undefined;
+  while (Date.now() < deadline) {
+    item = await client.getTask(taskId);
+    if (item !== undefined && statuses.includes(item.status)) return item;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`task ${taskId} did not reach ${statuses.join('/')} (last status: ${item?.status ?? 'none'})`);
+}
+
+function writeRouting(document: RoutingDocument): void {
+  fs.writeFileSync(platform.routingFile, `${JSON.stringify(document, null, 2)}\n`);
+}
+
+describe('the local platform, end to end', () => {
+  it('runs a task to success, and the SDK and `bosun task` both say so', async () => {
+    const { taskId, destination } = await client.publish('email.send', { to: 'ada@example.com', subject: 'Hello' });
+
+    const item = await waitForStatus(taskId, ['succeeded']);
+    const shown = (await bosun('task', taskId)) as TaskStateItem;
+
+    expect(destination).toBe('default');
+    expect(item).toMatchObject({ taskName: 'email.send', status: 'succeeded', attempts: 1 });
+    expect(shown).toMatchObject({ taskId, status: 'succeeded', attempts: 1 });
+  });
+
+  it('round-trips a 300 KiB payload through S3 and removes the object afterwards', async () => {
+    const body = 'x'.repeat(300 * 1024);
+    const receipt = await client.publish('email.send', { to: 'ada@example.com', subject: 'Big', body });
+
+    const item = await waitForStatus(receipt.taskId, ['succeeded']);
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: output(StackOutput.BUCKET_NAME), Prefix: `claim-checks/${receipt.taskId}/` }),
+    );
+
+    expect(receipt.claimChecked).toBe(true);
+    expect(item.status).toBe('succeeded');
+    expect(listed.KeyCount ?? 0).toBe(0);
+  });
+
+  it('retries a failing task with backoff into the DLQ with its reason, and `bosun dlq redrive` after the fix runs it', async () => {
+    const fixedAt = new Date(Date.now() + 25_000);
+    const { taskId } = await client.publish('demo.flaky', { succeedAfter: fixedAt.toISOString() });
+
+    const dead = await waitForStatus(taskId, ['dead']);
+    expect(dead).toMatchObject({ status: 'dead', deadReason: 'attempts-exhausted', attempts: 3 });
+    expect(dead.lastError?.message).toContain('demo.flaky is not ready until');
+    const dlqUrl = output(queueOutputKey('default', StackOutput.DLQ_URL_SUFFIX));
+    const peeked = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'], VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
+    );
+    const message = peeked.Messages?.find((m) => m.MessageAttributes?.[MessageAttribute.TASK_ID]?.StringValue === taskId);
+    expect(message?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('attempts-exhausted');
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, fixedAt.getTime() - Date.now() + 500)));
+    await bosun('dlq', 'redrive', 'default', '--task', 'demo.flaky');
+
+    const redriven = await waitForStatus(taskId, ['succeeded']);
+    expect(redriven.status).toBe('succeeded');
+  });
+
+  it('runs a duplicate delivery of a finished task only once', async () => {
+    const { taskId } = await client.publish('email.send', { to: 'ada@example.com', subject: 'Once' });
+    const first = await waitForStatus(taskId, ['succeeded']);
+    const queueUrl = output(queueOutputKey('default', StackOutput.QUEUE_URL_SUFFIX));
+    const envelope = { v: 1, id: taskId, task: 'email.send', payload: { to: 'ada@example.com', subject: 'Once' }, attempts: 0, route: first.route, publishedAt: first.createdAt };
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(envelope) }));
+    await waitForQueueEmpty(queueUrl);
+
+    const after = await client.getTask(taskId);
+    expect(after).toMatchObject({ status: 'succeeded', attempts: first.attempts, finishedAt: first.finishedAt });
+  });
+
+  it('honours a far-future ETA beyond the (injected) single-delay cap', async () => {
+    const eta = new Date(Date.now() + 4 * MAX_DELAY_SECONDS * 1000);
+    const receipt = await client.publish('email.send', { to: 'ada@example.com', subject: 'Later' }, { eta });
+
+    const item = await waitForStatus(receipt.taskId, ['succeeded']);
+
+    expect(receipt.status).toBe('scheduled');
+    expect(Date.parse(item.startedAt ?? '')).toBeGreaterThanOrEqual(eta.getTime());
+  });
+
+  it('applies a routing-file edit without a restart, hands a queued task over, and flips back', async () => {
+    const original = JSON.parse(fs.readFileSync(platform.routingFile, 'utf8')) as RoutingDocument;
+    const toLegacy: RoutingDocument = { ...original, rules: [{ id: 'email-to-legacy', tasks: ['email.send'], destination: 'legacy' }] };
+    const legacyUrl = output(StackOutput.LEGACY_QUEUE_URL);
+    try {
+      const queued = await client.publish('email.send', { to: 'ada@example.com', subject: 'Queued' }, { delaySeconds: 3 });
+      writeRouting(toLegacy);
+
+      const handedOver = await waitForStatus(queued.taskId, ['rerouted']);
+      expect(handedOver.route.destination).toBe('legacy');
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: legacyUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+      expect(received.Messages?.some((m) => m.Body?.includes(queued.taskId))).toBe(true);
+    } finally {
+      writeRouting(original);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const back = await client.publish('email.send', { to: 'ada@example.com', subject: 'Back' });
+    expect(back.destination).toBe('default');
+    expect((await waitForStatus(back.taskId, ['succeeded'])).status).toBe('succeeded');
+  });
+});
+
+async function waitForQueueEmpty(queueUrl: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    const total = Object.values(Attributes ?? {}).reduce((sum, value) => sum + Number(value), 0);
+    if (total === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`queue ${queueUrl} did not drain`);
+}
