@@ -27,14 +27,11 @@ export interface TaskStateTableProps {
 /** DynamoDB actions a consumer needs: conditional state transitions, reads by id, and dead-task listing. */
 const READ_WRITE_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
 ];
 
 /**
