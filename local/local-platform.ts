@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EnvVar, Limits } from '../lib/contract';
-import { LOCAL_CREDENTIALS, type RunningEmulators, startEmulators } from './emulators';
+import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators } from './emulators';
 import { LocalOptionError, LocalTemplateError } from './errors';
 import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
@@ -138,6 +138,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const dataDir = path.resolve(projectRoot, options.dataDir ?? DEFAULT_DATA_DIR);
   const region = options.region ?? 'us-east-1';
   fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+  // Fail on a taken port before the slow synth, not after it.
+  if ((options.sqsPort ?? 0) !== 0) await reservePort(options.sqsPort!, 'fauxqs (SQS/S3)');
+  if ((options.dynamoDbPort ?? 0) !== 0) await reservePort(options.dynamoDbPort!, 'DynamoDB Local');
 
   const started = Date.now();
   const synthesized = await synthesizeApp({
