@@ -1,7 +1,8 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { EnvVar } from '../../lib/contract';
-import { ClaimCheckBucket, ConstructPropsInvalidError, TaskConsumer, TaskQueue } from '../../lib/constructs';
+import { CLAIM_CHECK_KEY_PREFIX, ClaimCheckBucket, ConstructPropsInvalidError, TaskConsumer, TaskQueue } from '../../lib/constructs';
+import { CLAIM_CHECK_PREFIX } from '../../lib/sdk/claim-check';
 import { FIXTURE_ENTRY, templateOf, testStack, thrownBy } from './helpers';
 
 describe('ClaimCheckBucket', () => {
@@ -82,6 +83,10 @@ describe('ClaimCheckBucket', () => {
         ]),
       },
     });
+  });
+
+  it('grants on the same key prefix the SDK writes claim checks under', () => {
+    expect(CLAIM_CHECK_KEY_PREFIX).toBe(CLAIM_CHECK_PREFIX);
   });
 
   describe('validation', () => {
