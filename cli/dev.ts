@@ -12,10 +12,10 @@ interface DevOptions {
   readonly sqsPort?: number;
   readonly dynamodbPort?: number;
   readonly maxDelaySeconds?: number;
-  readonly visibilityTimeoutSeconds?: number;
-  readonly functionTimeoutSeconds?: number;
+  readonly visibilityTimeout?: number;
+  readonly functionTimeout?: number;
   readonly maxConcurrency?: number;
-  readonly forceSynth: boolean;
+  readonly resynth: boolean;
 }
 
 function parsePort(value: string): number {
@@ -30,9 +30,15 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
+function parseVisibility(value: string): number {
+  const seconds = parseNonNegativeInteger(value);
+  if (seconds > 43_200) throw new InvalidArgumentError(`expected whole seconds 0 – 43200 (given "${value}")`);
+  return seconds;
+}
+
 /**
  * Registers `bosun dev`: runs the local platform in the foreground, exactly as `npm start` does (the local platform's
- * own `runLocalPlatform`, loaded only when this command runs so the other commands start fast).
+ * own `runLocalPlatform`, loaded only when this command runs so the other commands start fast), with the same flags.
  *
  * @example
  * registerDevCommand(program, session);
@@ -50,24 +56,24 @@ export function registerDevCommand(program: Command, session: CliSession): void 
     .option('--sqs-port <port>', 'port of the SQS/S3 emulator (0: any free port)', parsePort)
     .option('--dynamodb-port <port>', 'port of DynamoDB Local (0: any free port)', parsePort)
     .option('--max-delay-seconds <s>', 'longest single SQS delay when chaining ETAs (1 – 900)', parseSeconds)
-    .option('--visibility-timeout-seconds <s>', 'override every queue visibility timeout (faster local retries)', parseSeconds)
-    .option('--function-timeout-seconds <s>', "override every consumer's function timeout (1 – 900)", parseSeconds)
+    .option('--visibility-timeout <s>', "replace every polled queue's visibility timeout (faster local retries)", parseVisibility)
+    .option('--function-timeout <s>', "replace every consumer's function timeout (1 – 900)", parseSeconds)
     .option('--max-concurrency <n>', "cap every event source's max concurrency", parseNonNegativeInteger)
-    .option('--force-synth', 're-synthesize the CDK app even if the sources did not change', false)
+    .option('--resynth', 'synthesize even if the sources did not change', false)
     .action(async (options: DevOptions) => {
       const { runLocalPlatform } = await import('../local/run-local-platform.js');
       session.exitCode = await runLocalPlatform({
         once: options.once,
         demo: options.demo,
         dataDir: path.resolve(options.dataDir),
-        forceSynth: options.forceSynth,
+        forceSynth: options.resynth,
         print: (text: string) => session.io.write(`${text}\n`),
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.sqsPort === undefined ? {} : { sqsPort: options.sqsPort }),
         ...(options.dynamodbPort === undefined ? {} : { dynamoDbPort: options.dynamodbPort }),
         ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
-        ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
-        ...(options.functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds: options.functionTimeoutSeconds }),
+        ...(options.visibilityTimeout === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeout }),
+        ...(options.functionTimeout === undefined ? {} : { functionTimeoutSeconds: options.functionTimeout }),
         ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
       });
     });

@@ -69,6 +69,7 @@ export function renderPublish(report: PublishReport): string {
     ['status', report.status],
     ['payload', report.claimChecked ? 'in S3 (claim check)' : 'inline'],
   ];
+  if (report.paused) fields.push(['paused', 'yes: consumers hold the task until the routing flags unpause it']);
   if (report.duplicate) fields.push(['duplicate', 'yes: this dedup key was already published; nothing was sent']);
   return renderFields(fields);
 }
