@@ -54,6 +54,7 @@ export interface ClaimCheckBucketProps {
  * claimChecks.bindTo(consumer);
  */
 export class ClaimCheckBucket extends Construct {
+  /** The claim-check bucket. */
   public readonly bucket: Bucket;
   /** When S3 expires claim-check objects. */
   public readonly expiration: Duration;

@@ -92,6 +92,7 @@ const PERIOD = Duration.minutes(1);
  * monitoring.monitorConsumer(consumer);
  */
 export class PlatformMonitoring extends Construct {
+  /** The platform dashboard. */
   public readonly dashboard: Dashboard;
   /** Topic the alarms notify, if any. */
   public readonly alarmTopic?: ITopic;

@@ -57,9 +57,13 @@ export const ROUTING_PROFILE_NAME = 'routing';
  * flags.bindTo(consumer);
  */
 export class RoutingFlags extends Construct {
+  /** The AppConfig application. */
   public readonly application: Application;
+  /** The AppConfig environment, monitored by the rollback alarms. */
   public readonly environment: Environment;
+  /** The routing document's configuration profile and hosted version. */
   public readonly configuration: HostedConfiguration;
+  /** How routing changes roll out. */
   public readonly deploymentStrategy: DeploymentStrategy;
 
   public constructor(scope: Construct, id: string, props: RoutingFlagsProps) {

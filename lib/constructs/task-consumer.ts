@@ -117,7 +117,9 @@ const MAX_MEMORY_MIB = 10_240;
  * consumer.bindTaskQueues([queue, bulkQueue]);
  */
 export class TaskConsumer extends Construct implements ITaskConsumer {
+  /** The consumer function. */
   public readonly function: NodejsFunction;
+  /** The function's role, to grant to. */
   public readonly grantPrincipal: IPrincipal;
   /** The queue this consumer serves. */
   public readonly queue: ITaskQueue;
@@ -227,6 +229,7 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
     this.acknowledgeKeyGrant(props.queue.deadLetterQueue);
   }
 
+  /** Sets one environment variable of the consumer function. */
   public addEnvironment(name: string, value: string): void {
     this.function.addEnvironment(name, value);
   }

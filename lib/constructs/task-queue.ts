@@ -130,10 +130,15 @@ export class TaskQueue extends Construct implements ITaskQueue {
     return Duration.seconds(functionTimeout.toSeconds() * Limits.VISIBILITY_TO_FUNCTION_TIMEOUT_RATIO);
   }
 
+  /** Logical queue name, for example `default`. */
   public readonly taskQueueName: string;
+  /** The task queue. */
   public readonly queue: Queue;
+  /** The queue's DLQ. */
   public readonly deadLetterQueue: Queue;
+  /** Receives before a message moves to the DLQ. */
   public readonly maxReceiveCount: number;
+  /** Visibility timeout of the task queue. */
   public readonly visibilityTimeout: Duration;
   /** The KMS key, when the queues use `TaskQueueEncryption.KMS`. */
   public readonly encryptionKey?: IKey;
@@ -229,30 +234,37 @@ export class TaskQueue extends Construct implements ITaskQueue {
     });
   }
 
+  /** {@inheritDoc ITaskQueue.grantPublish} */
   public grantPublish(grantee: IGrantable): Grant {
     return this.queue.grantSendMessages(grantee);
   }
 
+  /** {@inheritDoc ITaskQueue.grantSendToDeadLetterQueue} */
   public grantSendToDeadLetterQueue(grantee: IGrantable): Grant {
     return this.deadLetterQueue.grantSendMessages(grantee);
   }
 
+  /** {@inheritDoc ITaskQueue.metricBacklog} */
   public metricBacklog(props?: MetricOptions): Metric {
     return this.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...props });
   }
 
+  /** {@inheritDoc ITaskQueue.metricAgeOfOldestMessage} */
   public metricAgeOfOldestMessage(props?: MetricOptions): Metric {
     return this.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', ...props });
   }
 
+  /** {@inheritDoc ITaskQueue.metricDeadLetterDepth} */
   public metricDeadLetterDepth(props?: MetricOptions): Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...props });
   }
 
+  /** {@inheritDoc ITaskQueue.metricReceived} */
   public metricReceived(props?: MetricOptions): Metric {
     return this.queue.metricNumberOfMessagesReceived({ statistic: 'Sum', ...props });
   }
 
+  /** {@inheritDoc ITaskQueue.metricDeleted} */
   public metricDeleted(props?: MetricOptions): Metric {
     return this.queue.metricNumberOfMessagesDeleted({ statistic: 'Sum', ...props });
   }

@@ -45,6 +45,7 @@ const READ_WRITE_ACTIONS = [
  * table.bindTo(consumer);
  */
 export class TaskStateTable extends Construct {
+  /** The task-state table. */
   public readonly table: Table;
 
   public constructor(scope: Construct, id: string, props: TaskStateTableProps = {}) {
