@@ -32,10 +32,10 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     .option('--once', 'run the demo and exit: status 0 only if every task ended where it should', false)
     .option('--no-demo', 'do not run the demo workload')
     .addOption(new Option('--max-delay-seconds <s>', 'longest single SQS delay of an ETA chain (AWS: 900)').argParser(integer('--max-delay-seconds', 1, 900)))
-    .addOption(new Option('--visibility-timeout <s>', "replace every polled queue's visibility timeout").argParser(integer('--visibility-timeout', 0, 43200)))
-    .addOption(new Option('--function-timeout <s>', "replace every consumer's function timeout").argParser(integer('--function-timeout', 1, 900)))
+    .addOption(new Option('--visibility-timeout-seconds <s>', "replace every polled queue's visibility timeout").argParser(integer('--visibility-timeout-seconds', 0, 43200)))
+    .addOption(new Option('--function-timeout-seconds <s>', "replace every consumer's function timeout").argParser(integer('--function-timeout-seconds', 1, 900)))
     .addOption(new Option('--max-concurrency <n>', "cap every event source's max concurrency").argParser(integer('--max-concurrency', 1, 1000)))
-    .option('--resynth', 'synthesize even if the sources did not change', false)
+    .option('--force-synth', 'synthesize even if the sources did not change', false)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.parse(argv, { from: 'user' });
@@ -47,10 +47,10 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     once: boolean;
     demo: boolean;
     maxDelaySeconds?: number;
-    visibilityTimeout?: number;
-    functionTimeout?: number;
+    visibilityTimeoutSeconds?: number;
+    functionTimeoutSeconds?: number;
     maxConcurrency?: number;
-    resynth: boolean;
+    forceSynth: boolean;
   }>();
   return {
     dataDir: o.dataDir,
@@ -59,10 +59,10 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     region: o.region,
     once: o.once,
     demo: o.demo,
-    forceSynth: o.resynth,
+    forceSynth: o.forceSynth,
     ...(o.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: o.maxDelaySeconds }),
-    ...(o.visibilityTimeout === undefined ? {} : { visibilityTimeoutSeconds: o.visibilityTimeout }),
-    ...(o.functionTimeout === undefined ? {} : { functionTimeoutSeconds: o.functionTimeout }),
+    ...(o.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }),
+    ...(o.functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds: o.functionTimeoutSeconds }),
     ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
   };
 }
