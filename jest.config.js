@@ -9,5 +9,6 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/cdk.out/', '/dist/'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^@middy/core$': '<rootDir>/test/support/middy-core.js' },
   testTimeout: 30_000,
 };

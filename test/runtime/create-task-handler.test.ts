@@ -1,8 +1,3 @@
-jest.mock('@middy/core', () =>
-  // middy 6 is ESM-only and jest 29 cannot require ES modules: load the real package with Node's own require.
-  process.getBuiltinModule('node:module').createRequire(__filename)('@middy/core'),
-);
-
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   ChangeMessageVisibilityCommand,

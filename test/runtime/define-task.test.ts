@@ -1,8 +1,3 @@
-jest.mock('@middy/core', () =>
-  // middy 6 is ESM-only and jest 29 cannot require ES modules: load the real package with Node's own require.
-  process.getBuiltinModule('node:module').createRequire(__filename)('@middy/core'),
-);
-
 import fc from 'fast-check';
 import { z } from 'zod';
 import { EnvVar } from '../../lib/contract';
