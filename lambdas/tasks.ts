@@ -22,7 +22,8 @@ export const emailSend = defineTask({
 export const reportRender = defineTask({
   name: 'report.render',
   schema: z.object({ title: z.string().max(200), rows: z.array(z.unknown()) }),
-  timeLimitSeconds: 60,
+  // Below the default consumer's 30 s function timeout: a time limit above it could never start there.
+  timeLimitSeconds: 25,
   maxAttempts: 3,
   handler: (payload) => ({ title: payload.title, rowCount: payload.rows.length }),
 });
@@ -62,6 +63,25 @@ export const demoSleep = defineTask({
     }),
 });
 
+/**
+ * `demo.spin`: keeps the CPU busy for `ms` milliseconds without yielding, as a CPU-bound handler does. The runtime
+ * cannot abort a handler that never yields, so a spin longer than the function timeout overruns it: the invocation
+ * is stopped and its messages come back after the visibility timeout.
+ */
+export const demoSpin = defineTask({
+  name: 'demo.spin',
+  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  timeLimitSeconds: 5,
+  maxAttempts: 2,
+  handler: (payload) => {
+    const until = Date.now() + payload.ms;
+    while (Date.now() < until) {
+      // Busy on purpose: blocks the event loop like a CPU-bound task.
+    }
+    return { spunMs: payload.ms };
+  },
+});
+
 /** `demo.reject`: always throws a non-retryable error, so the task goes to the DLQ on its first attempt. */
 export const demoReject = defineTask({
   name: 'demo.reject',
@@ -73,7 +93,7 @@ export const demoReject = defineTask({
 });
 
 /** Every example task: what the `default` queue's consumer runs. */
-export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoReject] as const;
+export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoSpin, demoReject] as const;
 
 /** What the `bulk` queue's consumer runs. */
 export const bulkTasks = [reportRender, emailSend] as const;
