@@ -169,3 +169,33 @@ describe('bosun dlq', () => {
     });
   });
 });
+
+describe('bosun dlq redrive (source queue)', () => {
+  let platform: TestPlatform;
+
+  beforeAll(async () => {
+    platform = await createTestPlatform('src');
+  });
+
+  afterAll(async () => {
+    await platform.destroy();
+  });
+
+  it('sends a message back to the platform queue its Bosun.SourceQueue names, matched by queue name', async () => {
+    const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2F1', task: 'report.render' });
+    const bulkName = platform.queues.bulk.url.split('/').pop()!;
+    await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, {
+      reason: 'attempts-exhausted',
+      detail: 'failed',
+      attempts: 3,
+      sourceQueue: `https://sqs.us-east-1.amazonaws.com/123456789012/${bulkName}`,
+    });
+
+    const result = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir, '--json']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ redriven: 1, byDestination: { [platform.queues.bulk.url]: 1 } });
+    expect((await queueDepth(platform, platform.queues.bulk.url)).visible).toBe(1);
+    expect((await queueDepth(platform, platform.queues.default.url)).visible).toBe(0);
+  });
+});
