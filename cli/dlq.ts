@@ -21,7 +21,7 @@ import {
 } from '../lib/contract';
 import { parseNonNegativeInteger, parsePositiveNumber } from './arguments';
 import type { CliClients } from './clients';
-import { CliError } from './errors';
+import { CliQueueWithoutDlqError } from './errors';
 import { formatDuration, renderJson, renderTable, startProgress } from './output';
 import { type Platform, type PlatformQueue, findQueue } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
@@ -45,15 +45,6 @@ const DEAD_ATTRIBUTES: ReadonlySet<string> = new Set([
   MessageAttribute.ATTEMPTS,
   MessageAttribute.SOURCE_QUEUE,
 ]);
-
-/** The DLQ of a platform queue has no DLQ. */
-export class CliQueueWithoutDlqError extends CliError {
-  public override readonly name = 'CliQueueWithoutDlqError';
-
-  public constructor(public readonly queueName: string) {
-    super(`queue "${queueName}" has no DLQ in this platform's outputs`);
-  }
-}
 
 /** One dead message as `dlq peek` shows it. The payload only when asked for. */
 export interface DeadMessage {

@@ -111,3 +111,26 @@ export class CliTaskNotFoundError extends CliError {
     super(`task ${taskId} was not found in table ${tableName}`);
   }
 }
+
+/** A command named a queue that has no DLQ in the platform's outputs. */
+export class CliQueueWithoutDlqError extends CliError {
+  public override readonly name = 'CliQueueWithoutDlqError';
+
+  public constructor(public readonly queueName: string) {
+    super(`queue "${queueName}" has no DLQ in this platform's outputs`);
+  }
+}
+
+/** A routing document could not be read at all (missing file, not JSON, AppConfig unreachable or serving nothing valid). */
+export class CliRoutingDocumentUnavailableError extends CliError {
+  public override readonly name = 'CliRoutingDocumentUnavailableError';
+
+  public constructor(
+    /** The file or AppConfig ids the document was read from. */
+    public readonly source: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`routing document from ${source} ${problem}`, EXIT_FAILURE, options);
+  }
+}

@@ -16,24 +16,10 @@ import {
 } from '../lib/sdk';
 import { collectContext } from './arguments';
 import type { CliClients } from './clients';
-import { CliError, EXIT_FAILURE } from './errors';
+import { CliRoutingDocumentUnavailableError, EXIT_FAILURE } from './errors';
 import { renderJson, renderTable } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addJsonOption, addTargetOptions } from './program';
-
-/** A routing document could not be read at all (missing file, not JSON, AppConfig unreachable). */
-export class CliRoutingDocumentUnavailableError extends CliError {
-  public override readonly name = 'CliRoutingDocumentUnavailableError';
-
-  public constructor(
-    /** The file or AppConfig ids the document was read from. */
-    public readonly source: string,
-    problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`routing document from ${source} ${problem}`, EXIT_FAILURE, options);
-  }
-}
 
 /** A routing document as read, before validation. */
 export interface LoadedRoutingDocument {

@@ -33,6 +33,13 @@ describe('bosun (argument parsing and exit codes)', () => {
     },
   );
 
+  it('prints help on standard error with exit status 2 when no command is given', async () => {
+    const result = await bosun([]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Usage: bosun [options] [command]');
+  });
+
   it('exits 2 for an unknown command', async () => {
     const result = await bosun(['sttaus']);
 
