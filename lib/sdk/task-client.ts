@@ -43,7 +43,7 @@ import {
 } from './errors';
 import { type SdkLogger, sdkDefaultLogger } from './logger';
 import { appConfigRoutingSource, fileRoutingSource } from './routing-sources';
-import { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
+import { choosePayloadPlacement, chunkBySize } from './sizing';
 import { dedupTaskId, newTaskId } from './task-id';
 
 /** Default time-to-live of a task-state item after its last write: 30 days. */
@@ -261,6 +261,27 @@ interface PreparedTask {
   readonly traceHeader: string | undefined;
   /** The inline body, or undefined when the payload must be claim-checked. */
   readonly inlineBody: string | undefined;
+  /** UTF-8 bytes of the inline body (exact, or for short bodies an upper bound: 3 bytes per UTF-16 unit). */
+  readonly inlineBytes: number;
+}
+
+/** Bytes of the attribute names, data types and the envelope version value: the part that never varies. */
+const ATTRIBUTE_FIXED_BYTES =
+  [MessageAttribute.TASK_NAME, MessageAttribute.TASK_ID, MessageAttribute.ENVELOPE_VERSION, MessageAttribute.ROUTE]
+    .map((name) => Buffer.byteLength(name, 'utf8'))
+    .reduce((a, b) => a + b, 0) +
+  'String'.length * 3 +
+  'Number'.length +
+  String(ENVELOPE_VERSION).length;
+/** Texts up to this many UTF-16 units are measured by an upper bound instead of an exact count. */
+const ESTIMATE_BELOW_CHARS = 8 * 1024;
+
+/**
+ * UTF-8 byte length of a text: exact for long texts; for short ones (≤ 8 Ki units, so ≤ 24 KiB) the upper bound of 3
+ * bytes per UTF-16 unit, which can only over-count, so a size check on it never lets an oversized message through.
+ */
+function utf8Length(text: string): number {
+  return text.length <= ESTIMATE_BELOW_CHARS ? text.length * 3 : Buffer.byteLength(text, 'utf8');
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -489,22 +510,25 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       }
     });
 
-    const queued: { index: number; task: PreparedTask; body: string; claimCheck: ClaimCheckReference | undefined }[] = [];
-    const inline = toSend.filter((entry) => entry.task.target.kind === 'queue');
-    await mapLimit(inline, BATCH_CONCURRENCY, async ({ index, task }) => {
-      if (task.inlineBody !== undefined) {
-        queued.push({ index, task, body: task.inlineBody, claimCheck: undefined });
-        return;
-      }
+    const queued: { index: number; task: PreparedTask; body: string; bytes: number; claimCheck: ClaimCheckReference | undefined }[] = [];
+    const large: { index: number; task: PreparedTask }[] = [];
+    for (const entry of toSend) {
+      if (entry.task.target.kind !== 'queue') continue;
+      const body = entry.task.inlineBody;
+      if (body === undefined) large.push(entry);
+      else queued.push({ ...entry, body, bytes: entry.task.inlineBytes + entry.task.attributeBytes, claimCheck: undefined });
+    }
+    await mapLimit(large, BATCH_CONCURRENCY, async ({ index, task }) => {
       try {
         const claimCheck = await this.claimCheck(task);
-        queued.push({ index, task, body: this.claimCheckedBody(task, claimCheck), claimCheck });
+        const body = this.claimCheckedBody(task, claimCheck);
+        queued.push({ index, task, body, bytes: Buffer.byteLength(body, 'utf8') + task.attributeBytes, claimCheck });
       } catch (error) {
         await this.undo(task, undefined);
         fail(index, task.taskName, error, task.taskId);
       }
     });
-    queued.sort((a, b) => a.index - b.index);
+    if (large.length > 0) queued.sort((a, b) => a.index - b.index);
 
     const byQueue = new Map<string, typeof queued>();
     for (const entry of queued) {
@@ -515,8 +539,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     }
     let sqsCalls = 0;
     for (const [url, entries] of byQueue) {
-      const sizes = entries.map((entry) => Buffer.byteLength(entry.body, 'utf8') + entry.task.attributeBytes);
-      for (const chunk of chunkBySize(sizes)) {
+      for (const chunk of chunkBySize(entries.map((entry) => entry.bytes))) {
         const chunkEntries = chunk.map((i) => entries[i] as (typeof entries)[number]);
         sqsCalls += await this.sendBatch(url, chunkEntries, async (entry, error) => {
           await this.undo(entry.task, entry.claimCheck);
@@ -624,7 +647,8 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         `dedupKey of task "${taskName}" must be 1 to ${MAX_DEDUP_KEY_CHARS} characters (given ${dedupKey.length})`,
       );
     }
-    const taskId = dedupKey === undefined ? newTaskId() : dedupTaskId(taskName, dedupKey);
+    const nowMs = this.now();
+    const taskId = dedupKey === undefined ? newTaskId(nowMs) : dedupTaskId(taskName, dedupKey);
 
     const region = options.region ?? options.context?.['region'] ?? this.region;
     const context =
@@ -643,7 +667,6 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     if (decision.killed) throw new TaskKilledError(taskName, decision.reason);
     const target = this.targetOf(taskName, decision);
 
-    const nowMs = this.now();
     const { eta, delaySeconds, status } = this.schedule(taskName, options, nowMs);
     const route = { destination: decision.destination, ruleId: decision.ruleId };
     const head: Omit<TaskEnvelope, 'payload' | 'claimCheck'> = {
@@ -664,16 +687,22 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       [MessageAttribute.ENVELOPE_VERSION]: this.versionAttribute,
       [MessageAttribute.ROUTE]: { DataType: 'String', StringValue: decision.destination },
     };
-    const attributeBytes = messageAttributeBytes(attributes);
+    const attributeBytes =
+      ATTRIBUTE_FIXED_BYTES + utf8Length(taskName) + utf8Length(taskId) + utf8Length(decision.destination);
 
     let inlineBody: string | undefined;
+    let inlineBytes = 0;
     if (target.kind === 'queue') {
       const headJson = JSON.stringify(head);
       // The payload is serialized once: spliced into the envelope's JSON instead of stringifying the envelope again.
       const candidate = `${headJson.slice(0, -1)},"payload":${payloadJson}}`;
-      const inlineEnvelopeBytes = Buffer.byteLength(candidate, 'utf8');
+      // Short bodies are measured by their upper bound when even that fits the threshold; exactly otherwise.
+      const bound = candidate.length * 3;
+      const inlineEnvelopeBytes =
+        candidate.length <= ESTIMATE_BELOW_CHARS && bound <= this.thresholdBytes ? bound : Buffer.byteLength(candidate, 'utf8');
       if (choosePayloadPlacement({ inlineEnvelopeBytes, attributeBytes, thresholdBytes: this.thresholdBytes }) === 'inline') {
         inlineBody = candidate;
+        inlineBytes = inlineEnvelopeBytes;
       } else {
         if (this.claimChecks === undefined) {
           throw new TaskClientConfigError(
@@ -704,6 +733,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       attributeBytes,
       traceHeader: options.traceId !== undefined && options.traceId.startsWith('Root=') ? options.traceId : undefined,
       inlineBody,
+      inlineBytes,
     };
   }
 

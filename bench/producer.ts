@@ -1,0 +1,168 @@
+/**
+ * Producer benchmark: tasks/s and CPU per task of the SDK's `publish` (one by one) and `publishBatch`, next to a raw
+ * `@aws-sdk/client-sqs` `SendMessage` loop and `SendMessageBatch` loop, same payloads, same run, against the fauxqs
+ * SQS emulator (started here), state tracking off. CPU is this process's `process.cpuUsage()` (user + system): the
+ * emulator runs in a child process, so its work is not counted.
+ *
+ * Run: `npm run bench:producer` (options: `--tasks N` per round, `--rounds R`, `--payload-bytes B`).
+ * Target: publishBatch ≤ 1.1 × raw SendMessageBatch CPU per task; publish ≤ 1.1 × raw SendMessage CPU per task.
+ */
+import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import Table from 'cli-table3';
+import { LOCAL_CREDENTIALS, startEmulators } from '../local/emulators';
+import { createAwsClients } from '../lib/sdk/clients';
+import { type TaskClient, createTaskClient } from '../lib/sdk/task-client';
+
+interface Args {
+  readonly tasks: number;
+  readonly rounds: number;
+  readonly payloadBytes: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const value = (flag: string, fallback: number): number => {
+    const index = argv.indexOf(flag);
+    if (index === -1) return fallback;
+    const parsed = Number(argv[index + 1]);
+    if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive integer (given ${argv[index + 1]})`);
+    return parsed;
+  };
+  return { tasks: value('--tasks', 2000), rounds: value('--rounds', 5), payloadBytes: value('--payload-bytes', 512) };
+}
+
+interface Measurement {
+  readonly wallMs: number;
+  readonly cpuMicros: number;
+  readonly tasks: number;
+}
+
+async function measure(tasks: number, run: () => Promise<void>): Promise<Measurement> {
+  const startWall = process.hrtime.bigint();
+  const startCpu = process.cpuUsage();
+  await run();
+  const cpu = process.cpuUsage(startCpu);
+  const wallMs = Number(process.hrtime.bigint() - startWall) / 1e6;
+  return { wallMs, cpuMicros: cpu.user + cpu.system, tasks };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function payloadFor(i: number, bytes: number): { to: string; subject: string; body: string } {
+  const base = { to: `user-${i}@example.com`, subject: `Order ${i} confirmed`, body: '' };
+  return { ...base, body: 'x'.repeat(Math.max(0, bytes - JSON.stringify(base).length)) };
+}
+
+type Mode = 'raw SendMessage' | 'SDK publish' | 'raw SendMessageBatch' | 'SDK publishBatch';
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const emulators = await startEmulators();
+  const region = emulators.region;
+  const raw = new SQSClient({ region, endpoint: emulators.sqsEndpoint, credentials: LOCAL_CREDENTIALS });
+  const tuned = createAwsClients({ region, credentials: LOCAL_CREDENTIALS, env: { AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint } });
+  try {
+    const created = await raw.send(new CreateQueueCommand({ QueueName: 'bosun-bench-producer' }));
+    const queueUrl = created.QueueUrl as string;
+    const client: TaskClient = createTaskClient({
+      queueUrls: { default: queueUrl },
+      clients: { sqs: tuned.sqs },
+      trackState: false,
+      region,
+    });
+    const payloads = Array.from({ length: args.tasks }, (_, i) => payloadFor(i, args.payloadBytes));
+    const taskName = 'email.send';
+
+    const runs: Record<Mode, () => Promise<void>> = {
+      'raw SendMessage': async () => {
+        for (const payload of payloads) {
+          await raw.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ task: taskName, payload }) }));
+        }
+      },
+      'SDK publish': async () => {
+        for (const payload of payloads) await client.publish(taskName, payload);
+      },
+      'raw SendMessageBatch': async () => {
+        for (let start = 0; start < payloads.length; start += 10) {
+          const entries = payloads.slice(start, start + 10).map((payload, i) => ({
+            Id: String(i),
+            MessageBody: JSON.stringify({ task: taskName, payload }),
+          }));
+          await raw.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+        }
+      },
+      'SDK publishBatch': async () => {
+        const items = payloads.map((payload) => ({ task: taskName, payload }));
+        const result = await client.publishBatch(items);
+        if (result.failed > 0) throw new Error(`publishBatch failed ${result.failed} of ${items.length} items`);
+      },
+    };
+    const modes = Object.keys(runs) as Mode[];
+
+    // Warm up every path (JIT, sockets, SDK middleware caches) before measuring: two passes each.
+    for (let pass = 0; pass < 2; pass += 1) {
+      for (const mode of modes) await runs[mode]();
+      await raw.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    }
+
+    const results = new Map<Mode, Measurement[]>(modes.map((mode) => [mode, []]));
+    for (let round = 0; round < args.rounds; round += 1) {
+      // Alternate the order, so garbage one mode leaves behind is not always collected during the same other mode.
+      const order = round % 2 === 0 ? modes : [...modes].reverse();
+      for (const mode of order) {
+        results.get(mode)?.push(await measure(args.tasks, runs[mode]));
+        await raw.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+      }
+    }
+
+    const summary = new Map(
+      modes.map((mode) => {
+        const list = results.get(mode) ?? [];
+        return [
+          mode,
+          {
+            tasksPerSecond: median(list.map((m) => (m.tasks / m.wallMs) * 1000)),
+            cpuMicrosPerTask: median(list.map((m) => m.cpuMicros / m.tasks)),
+          },
+        ] as const;
+      }),
+    );
+    const baselineOf: Record<Mode, Mode> = {
+      'raw SendMessage': 'raw SendMessage',
+      'SDK publish': 'raw SendMessage',
+      'raw SendMessageBatch': 'raw SendMessageBatch',
+      'SDK publishBatch': 'raw SendMessageBatch',
+    };
+    const table = new Table({ head: ['mode', 'tasks/s', 'CPU µs/task', 'CPU ratio vs raw', 'target'] });
+    for (const mode of modes) {
+      const own = summary.get(mode);
+      const base = summary.get(baselineOf[mode]);
+      if (own === undefined || base === undefined) continue;
+      const ratio = own.cpuMicrosPerTask / base.cpuMicrosPerTask;
+      const isSdk = mode.startsWith('SDK');
+      table.push([
+        mode,
+        own.tasksPerSecond.toFixed(0),
+        own.cpuMicrosPerTask.toFixed(1),
+        isSdk ? `${ratio.toFixed(2)}×` : '1.00× (baseline)',
+        isSdk ? (ratio <= 1.1 ? 'met (≤ 1.10×)' : 'MISSED (> 1.10×)') : '',
+      ]);
+    }
+    console.log(
+      `Producer benchmark: ${args.tasks} tasks × ${args.rounds} rounds per mode (medians), ${args.payloadBytes}-byte payloads, fauxqs SQS on loopback, state tracking off, Node ${process.version}`,
+    );
+    console.log(table.toString());
+    await raw.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+  } finally {
+    raw.destroy();
+    await emulators.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
