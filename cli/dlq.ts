@@ -107,11 +107,17 @@ function taskNameOf(message: Message, body: ReadBody): string | undefined {
   return body.envelope?.task ?? attribute(message, MessageAttribute.TASK_NAME);
 }
 
-async function approximateDepth(clients: CliClients, url: string): Promise<number> {
+async function dlqCounts(clients: CliClients, url: string): Promise<{ visible: number; notVisible: number }> {
   const response = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return Number(response.Attributes?.['ApproximateNumberOfMessages'] ?? 0);
+  return {
+    visible: Number(response.Attributes?.ApproximateNumberOfMessages ?? 0),
+    notVisible: Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }
 
 async function receive(clients: CliClients, url: string, max: number, visibilitySeconds: number): Promise<Message[]> {
@@ -197,7 +203,7 @@ export async function peekDeadLetters(
 ): Promise<PeekResult> {
   const { dlqUrl } = dlqOf(platform, queueName);
   const max = options.max ?? DEFAULT_PEEK_MAX;
-  const depth = await approximateDepth(clients, dlqUrl);
+  const depth = (await dlqCounts(clients, dlqUrl)).visible;
   const received: Message[] = [];
   const seen = new Set<string>();
   try {
@@ -300,6 +306,8 @@ export interface RedriveResult {
   readonly byDestination: Readonly<Record<string, number>>;
   /** Bodies that were not readable envelopes, sent back unchanged. */
   readonly unreadable: number;
+  /** DLQ messages in flight when the redrive started (being peeked or redriven elsewhere): not seen by this run. */
+  readonly inFlightAtStart: number;
 }
 
 function redriveAttributes(message: Message): Record<string, MessageAttributeValue> {
@@ -446,7 +454,8 @@ export async function redriveDeadLetters(
   const clock = options.now ?? Date.now;
   const intervalMs = 1000 / (options.ratePerSecond ?? DEFAULT_REDRIVE_RATE);
   const max = options.max ?? Number.POSITIVE_INFINITY;
-  const total = Math.min(await approximateDepth(clients, queue.dlqUrl), max);
+  const counts = await dlqCounts(clients, queue.dlqUrl);
+  const total = Math.min(counts.visible, max);
   options.onProgress?.({ kind: 'start', total });
 
   const held: Message[] = [];
@@ -544,6 +553,7 @@ export async function redriveDeadLetters(
     stateNotDead,
     byDestination,
     unreadable,
+    inFlightAtStart: counts.notVisible,
   };
 }
 
@@ -561,6 +571,9 @@ export function renderRedrive(result: RedriveResult): string {
     `task states reset from dead to queued: ${result.stateReset}`,
   ];
   if (result.skipped > 0) lines.push(`left in the DLQ (other task names): ${result.skipped}`);
+  if (result.inFlightAtStart > 0) {
+    lines.push(`not seen: ${result.inFlightAtStart} message(s) were in flight in the DLQ (a peek or another redrive); run again once they are visible`);
+  }
   if (result.unreadable > 0) lines.push(`unreadable bodies sent back unchanged: ${result.unreadable}`);
   if (result.stateNotDead.length > 0) {
     const shown = result.stateNotDead.slice(0, MAX_LISTED);

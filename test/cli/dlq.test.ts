@@ -161,6 +161,20 @@ describe('bosun dlq', () => {
       expect((await queueDepth(platform, platform.queues.bulk.url)).visible).toBe(2);
     });
 
+    it('says how many dead messages it could not see because they were in flight', async () => {
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, anEnvelope(), { reason: 'non-retryable', detail: 'x', attempts: 1 });
+      await platform.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: platform.queues.default.dlqUrl, VisibilityTimeout: 30, WaitTimeSeconds: 1 }),
+      );
+
+      const result = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir]);
+
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        'not seen: 1 message(s) were in flight in the DLQ (a peek or another redrive); run again once they are visible',
+      );
+    });
+
     it('rejects a non-positive --rate as a usage error', async () => {
       const result = await bosun(['dlq', 'redrive', 'default', '--rate', '0', '--data-dir', platform.dataDir]);
 
