@@ -70,6 +70,16 @@ function keepAliveHandler(maxSockets: number): NodeHttpHandler {
 }
 
 /**
+ * Removes the SDK's logger middleware. With no logger configured the SDK logs to a no-op logger, yet the middleware
+ * still walks and copies every request and response to filter sensitive fields for it: measurable CPU per call for
+ * nothing. These clients never get a logger, so nothing is lost.
+ */
+function withoutNoOpLogging<T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+/**
  * Creates (or returns the already created) AWS SDK clients for Bosun: keep-alive HTTP agents, endpoints from the
  * SDK's native `AWS_ENDPOINT_URL_<SERVICE>` variables, path-style S3 when `BOSUN_S3_FORCE_PATH_STYLE=true`.
  * Calls with the same effective configuration return the same instances, so calling it per request costs nothing
@@ -105,32 +115,39 @@ export function createAwsClients(options: CreateAwsClientsOptions = {}): AwsClie
     ...(region === undefined ? {} : { region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
-  const clients: AwsClients = {
-    sqs: new SQSClient({
+  const sqs = withoutNoOpLogging(
+    new SQSClient({
       ...common,
       ...(endpoints.sqs === undefined ? {} : { endpoint: endpoints.sqs }),
       requestHandler: keepAliveHandler(maxSockets),
     }),
-    s3: new S3Client({
+  );
+  const s3 = withoutNoOpLogging(
+    new S3Client({
       ...common,
       ...(endpoints.s3 === undefined ? {} : { endpoint: endpoints.s3 }),
       forcePathStyle,
       requestHandler: keepAliveHandler(maxSockets),
     }),
-    dynamodb: DynamoDBDocumentClient.from(
+  );
+  const dynamodb = DynamoDBDocumentClient.from(
+    withoutNoOpLogging(
       new DynamoDBClient({
         ...common,
         ...(endpoints.dynamodb === undefined ? {} : { endpoint: endpoints.dynamodb }),
         requestHandler: keepAliveHandler(maxSockets),
       }),
-      { marshallOptions: { removeUndefinedValues: true } },
     ),
-    appConfigData: new AppConfigDataClient({
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  const appConfigData = withoutNoOpLogging(
+    new AppConfigDataClient({
       ...common,
       ...(endpoints.appConfigData === undefined ? {} : { endpoint: endpoints.appConfigData }),
       requestHandler: keepAliveHandler(maxSockets),
     }),
-  };
+  );
+  const clients: AwsClients = { sqs, s3, dynamodb, appConfigData };
   cache.set(key, clients);
   return clients;
 }

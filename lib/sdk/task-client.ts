@@ -43,7 +43,7 @@ import {
 } from './errors';
 import { type SdkLogger, sdkDefaultLogger } from './logger';
 import { appConfigRoutingSource, fileRoutingSource } from './routing-sources';
-import { choosePayloadPlacement, chunkBySize } from './sizing';
+import { choosePayloadPlacement } from './sizing';
 import { dedupTaskId, newTaskId } from './task-id';
 
 /** Default time-to-live of a task-state item after its last write: 30 days. */
@@ -58,6 +58,8 @@ const BATCH_CONCURRENCY = 16;
 const BATCH_RETRY_BASE_MS = 50;
 /** Room a claim-check reference takes in the envelope beyond the bucket name and key. */
 const CLAIM_CHECK_REFERENCE_OVERHEAD_BYTES = 160;
+/** Longest bucket name (63) plus the longest key Bosun writes (`claim-checks/<26>/<32>`), rounded up. */
+const MAX_CLAIM_CHECK_LOCATION_BYTES = 256;
 
 /** Where the routing document comes from, when no ready-made source is passed. */
 export interface TaskClientAppConfigOptions {
@@ -242,6 +244,15 @@ export interface TaskClient<TTasks extends readonly TaskDeclaration<unknown>[] =
 type Target =
   | { readonly kind: 'queue'; readonly name: string; readonly url: string }
   | { readonly kind: 'custom'; readonly destination: CustomDestination };
+
+/** One batch item on its way: its prepared task, the body to send and its size, and its claim check once stored. */
+interface BatchEntry {
+  readonly index: number;
+  readonly task: PreparedTask;
+  readonly body: string;
+  readonly bytes: number;
+  readonly claimCheck: ClaimCheckReference | undefined;
+}
 
 /** A task ready to go: validated, routed, measured. */
 interface PreparedTask {
@@ -466,27 +477,106 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       return { outcomes, succeeded: 0, failed: items.length, sqsCalls: 0 };
     }
 
-    const ready: { index: number; task: PreparedTask }[] = [];
-    const seenIds = new Map<string, number>();
-    items.forEach((item, index) => {
-      try {
-        const prepared = this.prepare(item.task, item.payload, item.options ?? {}, document);
-        const first = seenIds.get(prepared.taskId);
-        if (first !== undefined) {
-          // The same dedup key twice in one batch: one task, and this item reports it as a duplicate.
-          outcomes[index] = { index, ok: true, result: { ...this.result(prepared, false), duplicate: true } };
-          return;
+    // Streamed: items are prepared in order and each queue's pending entries are flushed as soon as they fill one
+    // SendMessageBatch call, so at most one call's worth of prepared messages per queue is alive at a time.
+    let sqsCalls = 0;
+    const pendingByQueue = new Map<string, { entries: BatchEntry[]; bytes: number }>();
+    const pendingCustom: BatchEntry[] = [];
+    const seenDedupIds = new Set<string>();
+
+    const flushQueue = async (url: string): Promise<void> => {
+      const pending = pendingByQueue.get(url);
+      if (pending === undefined || pending.entries.length === 0) return;
+      pendingByQueue.delete(url);
+      const ready = await this.stageBatchEntries(pending.entries, outcomes, fail);
+      if (ready.length === 0) return;
+      sqsCalls += await this.sendBatch(
+        url,
+        ready,
+        async (entry, error) => {
+          await this.undo(entry.task, entry.claimCheck);
+          fail(entry.index, entry.task.taskName, error, entry.task.taskId);
+        },
+        (entry) => {
+          outcomes[entry.index] = { index: entry.index, ok: true, result: this.result(entry.task, entry.claimCheck !== undefined) };
+        },
+      );
+    };
+
+    const flushCustom = async (): Promise<void> => {
+      const entries = pendingCustom.splice(0, pendingCustom.length);
+      const ready = await this.stageBatchEntries(entries, outcomes, fail);
+      await mapLimit(ready, BATCH_CONCURRENCY, async ({ index, task }) => {
+        try {
+          await this.deliverCustom(task, (task.target as Extract<Target, { kind: 'custom' }>).destination);
+          outcomes[index] = { index, ok: true, result: this.result(task, false) };
+        } catch (error) {
+          await this.undo(task, undefined);
+          fail(index, task.taskName, error, task.taskId);
         }
-        seenIds.set(prepared.taskId, index);
-        ready.push({ index, task: prepared });
+      });
+    };
+
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index] as PublishBatchItem;
+      let task: PreparedTask;
+      try {
+        task = this.prepare(item.task, item.payload, item.options ?? {}, document);
       } catch (error) {
         fail(index, nameOf(item.task), error);
+        continue;
       }
-    });
+      if (task.dedupKey !== undefined) {
+        // The same dedup key twice in one batch: one task, and this item reports it as a duplicate. (Fresh ULIDs
+        // cannot collide, so only dedup ids are remembered.)
+        if (seenDedupIds.has(task.taskId)) {
+          outcomes[index] = { index, ok: true, result: { ...this.result(task, false), duplicate: true } };
+          continue;
+        }
+        seenDedupIds.add(task.taskId);
+      }
+      if (task.target.kind === 'custom') {
+        pendingCustom.push({ index, task, body: '', bytes: 0, claimCheck: undefined });
+        if (pendingCustom.length >= BATCH_CONCURRENCY) await flushCustom();
+        continue;
+      }
+      const url = task.target.url;
+      const bytes =
+        task.inlineBody === undefined
+          ? Buffer.byteLength(JSON.stringify(task.head), 'utf8') + CLAIM_CHECK_REFERENCE_OVERHEAD_BYTES + MAX_CLAIM_CHECK_LOCATION_BYTES + task.attributeBytes
+          : task.inlineBytes + task.attributeBytes;
+      let pending = pendingByQueue.get(url);
+      if (pending !== undefined && (pending.entries.length >= Limits.SQS_MAX_BATCH_ENTRIES || pending.bytes + bytes > Limits.SQS_MAX_BATCH_BYTES)) {
+        await flushQueue(url);
+        pending = undefined;
+      }
+      if (pending === undefined) {
+        pending = { entries: [], bytes: 0 };
+        pendingByQueue.set(url, pending);
+      }
+      pending.entries.push({ index, task, body: task.inlineBody ?? '', bytes, claimCheck: undefined });
+      pending.bytes += bytes;
+    }
+    for (const url of [...pendingByQueue.keys()]) await flushQueue(url);
+    await flushCustom();
 
-    let toSend = ready;
+    let succeeded = 0;
+    for (const outcome of outcomes) if (outcome.ok) succeeded += 1;
+    return { outcomes, succeeded, failed: items.length - succeeded, sqsCalls };
+  }
+
+  /**
+   * Records state (dedup gate) and stores claim checks for one group of batch entries, in parallel. Entries that turn
+   * out to be duplicates or fail get their outcome here and are left out of the returned list.
+   */
+  private async stageBatchEntries(
+    entries: BatchEntry[],
+    outcomes: PublishBatchOutcome[],
+    fail: (index: number, taskName: string, error: unknown, taskId?: string) => void,
+  ): Promise<BatchEntry[]> {
+    let staged = entries;
     if (this.trackState) {
-      const recorded = await mapLimit(ready, BATCH_CONCURRENCY, async (entry) => {
+      const recorded = await mapLimit(staged, BATCH_CONCURRENCY, async (entry) => {
         try {
           const existing = await this.recordState(entry.task);
           if (existing === undefined) return entry;
@@ -496,62 +586,23 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         }
         return undefined;
       });
-      toSend = recorded.filter((entry): entry is { index: number; task: PreparedTask } => entry !== undefined);
+      staged = recorded.filter((entry): entry is BatchEntry => entry !== undefined);
     }
-
-    const custom = toSend.filter((entry) => entry.task.target.kind === 'custom');
-    await mapLimit(custom, BATCH_CONCURRENCY, async ({ index, task }) => {
-      try {
-        await this.deliverCustom(task, (task.target as Extract<Target, { kind: 'custom' }>).destination);
-        outcomes[index] = { index, ok: true, result: this.result(task, false) };
-      } catch (error) {
-        await this.undo(task, undefined);
-        fail(index, task.taskName, error, task.taskId);
-      }
-    });
-
-    const queued: { index: number; task: PreparedTask; body: string; bytes: number; claimCheck: ClaimCheckReference | undefined }[] = [];
-    const large: { index: number; task: PreparedTask }[] = [];
-    for (const entry of toSend) {
-      if (entry.task.target.kind !== 'queue') continue;
-      const body = entry.task.inlineBody;
-      if (body === undefined) large.push(entry);
-      else queued.push({ ...entry, body, bytes: entry.task.inlineBytes + entry.task.attributeBytes, claimCheck: undefined });
-    }
-    await mapLimit(large, BATCH_CONCURRENCY, async ({ index, task }) => {
-      try {
-        const claimCheck = await this.claimCheck(task);
-        const body = this.claimCheckedBody(task, claimCheck);
-        queued.push({ index, task, body, bytes: Buffer.byteLength(body, 'utf8') + task.attributeBytes, claimCheck });
-      } catch (error) {
-        await this.undo(task, undefined);
-        fail(index, task.taskName, error, task.taskId);
-      }
-    });
-    if (large.length > 0) queued.sort((a, b) => a.index - b.index);
-
-    const byQueue = new Map<string, typeof queued>();
-    for (const entry of queued) {
-      const url = (entry.task.target as Extract<Target, { kind: 'queue' }>).url;
-      const list = byQueue.get(url) ?? [];
-      list.push(entry);
-      byQueue.set(url, list);
-    }
-    let sqsCalls = 0;
-    for (const [url, entries] of byQueue) {
-      for (const chunk of chunkBySize(entries.map((entry) => entry.bytes))) {
-        const chunkEntries = chunk.map((i) => entries[i] as (typeof entries)[number]);
-        sqsCalls += await this.sendBatch(url, chunkEntries, async (entry, error) => {
-          await this.undo(entry.task, entry.claimCheck);
+    if (staged.some((entry) => entry.task.target.kind === 'queue' && entry.task.inlineBody === undefined)) {
+      const checked = await mapLimit(staged, BATCH_CONCURRENCY, async (entry) => {
+        if (entry.task.inlineBody !== undefined || entry.task.target.kind !== 'queue') return entry;
+        try {
+          const claimCheck = await this.claimCheck(entry.task);
+          return { ...entry, body: this.claimCheckedBody(entry.task, claimCheck), claimCheck };
+        } catch (error) {
+          await this.undo(entry.task, undefined);
           fail(entry.index, entry.task.taskName, error, entry.task.taskId);
-        }, (entry) => {
-          outcomes[entry.index] = { index: entry.index, ok: true, result: this.result(entry.task, entry.claimCheck !== undefined) };
-        });
-      }
+          return undefined;
+        }
+      });
+      staged = checked.filter((entry): entry is BatchEntry => entry !== undefined);
     }
-
-    const succeeded = outcomes.filter((outcome) => outcome.ok).length;
-    return { outcomes, succeeded, failed: items.length - succeeded, sqsCalls };
+    return staged;
   }
 
   public async getTask(taskId: string): Promise<TaskStateItem | undefined> {
@@ -710,7 +761,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
             `task "${taskName}" needs a claim check (envelope of ${inlineEnvelopeBytes} bytes, threshold ${this.thresholdBytes} bytes) but the client has no claim-check bucket`,
           );
         }
-        const referenceBytes = Buffer.byteLength(headJson, 'utf8') + CLAIM_CHECK_REFERENCE_OVERHEAD_BYTES + 256;
+        const referenceBytes = Buffer.byteLength(headJson, 'utf8') + CLAIM_CHECK_REFERENCE_OVERHEAD_BYTES + MAX_CLAIM_CHECK_LOCATION_BYTES;
         if (referenceBytes + attributeBytes > Limits.SQS_MAX_MESSAGE_BYTES) {
           throw new PayloadTooLargeError(taskName, referenceBytes + attributeBytes, Limits.SQS_MAX_MESSAGE_BYTES, 'envelope without its payload (context, trace id, dedup key)');
         }
