@@ -1,7 +1,7 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import type { RoutingDocument } from '../../lib/contract';
 import type { SdkLogger } from '../../lib/sdk/logger';
-import { appConfigRoutingSource } from '../../lib/sdk/routing-sources';
+import { appConfigRoutingSource, routingSourceFromEnv } from '../../lib/sdk/routing-sources';
 import { AppConfigDataStub } from './support/appconfigdata-stub';
 
 const profile = { applicationId: 'app1234', environmentId: 'env5678', profileId: 'prof9012' };
@@ -165,5 +165,21 @@ describe('appConfigRoutingSource against an AppConfigData-compatible server', ()
     await expect(routing.refresh()).resolves.toEqual(v2);
     expect(stub.callsOf('GetLatestConfiguration')).toHaveLength(2);
     expect(stub.reusedTokens).toEqual([]);
+  });
+
+  it('is what routingSourceFromEnv builds from the BOSUN_APPCONFIG_* ids, once per process', async () => {
+    stub.deploy(v2);
+    const env = {
+      BOSUN_APPCONFIG_APPLICATION_ID: profile.applicationId,
+      BOSUN_APPCONFIG_ENVIRONMENT_ID: profile.environmentId,
+      BOSUN_APPCONFIG_PROFILE_ID: profile.profileId,
+      BOSUN_QUEUE_NAME: 'default',
+    };
+    const first = routingSourceFromEnv(env, { appConfigData: client });
+    const again = routingSourceFromEnv({ ...env }, { appConfigData: client });
+    expect(again).toBe(first);
+    await expect(first.current()).resolves.toEqual(v2);
+    await expect(again.current()).resolves.toEqual(v2);
+    expect(stub.sessionsStarted).toBe(1);
   });
 });
