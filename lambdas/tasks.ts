@@ -64,21 +64,23 @@ export const demoSleep = defineTask({
 });
 
 /**
- * `demo.spin`: keeps the CPU busy for `ms` milliseconds without yielding, as a CPU-bound handler does. The runtime
- * cannot abort a handler that never yields, so a spin longer than the function timeout overruns it: the invocation
- * is stopped and its messages come back after the visibility timeout.
+ * `demo.spin`: keeps the CPU busy for `ms` milliseconds without yielding, as a CPU-bound handler does, on every
+ * attempt up to `untilAttempt` (default: every attempt), then returns at once. The runtime cannot abort a handler
+ * that never yields, so a spin longer than the function timeout overruns it: the invocation is stopped and its
+ * message comes back after the visibility timeout, for another attempt.
  */
 export const demoSpin = defineTask({
   name: 'demo.spin',
-  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  schema: z.object({ ms: z.number().int().min(0).max(900_000), untilAttempt: z.number().int().min(1).optional() }),
   timeLimitSeconds: 5,
-  maxAttempts: 2,
-  handler: (payload) => {
+  maxAttempts: 3,
+  handler: (payload, ctx) => {
+    if (payload.untilAttempt !== undefined && ctx.attempt > payload.untilAttempt) return { spunMs: 0, attempt: ctx.attempt };
     const until = Date.now() + payload.ms;
     while (Date.now() < until) {
       // Busy on purpose: blocks the event loop like a CPU-bound task.
     }
-    return { spunMs: payload.ms };
+    return { spunMs: payload.ms, attempt: ctx.attempt };
   },
 });
 

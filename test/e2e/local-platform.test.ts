@@ -10,11 +10,12 @@ import { createPlatformTaskClient } from '../../local/platform-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
 import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
 
-// One local platform for the whole suite, with short visibility timeouts and a 2 s ETA hop so it runs in about a
-// minute; the stack definition itself is untouched.
+// One local platform for the whole suite, with short visibility timeouts, a 2 s ETA hop and a 20 s function timeout
+// (enough for every example task's time limit plus the runtime's safety margin) so it runs in about two minutes; the stack definition itself is untouched.
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DATA_DIR = path.join(PROJECT_ROOT, '.bosun', 'e2e');
 const MAX_DELAY_SECONDS = 2;
+const FUNCTION_TIMEOUT_SECONDS = 20;
 const run = promisify(execFile);
 
 let platform: RunningLocalPlatform;
@@ -31,6 +32,7 @@ beforeAll(async () => {
     visibilityTimeoutSeconds: 2,
     maxDelaySeconds: MAX_DELAY_SECONDS,
     maxConcurrency: 3,
+    functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
   });
   client = createPlatformTaskClient(platform);
   const common = { region: platform.description.region, credentials: LOCAL_CREDENTIALS };
@@ -155,8 +157,12 @@ describe('the local platform, end to end', () => {
 
       const handedOver = await waitForStatus(queued.taskId, ['rerouted']);
       expect(handedOver.route.destination).toBe('legacy');
-      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: legacyUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
-      expect(received.Messages?.some((m) => m.Body?.includes(queued.taskId))).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const direct = await client.publish('email.send', { to: 'ada@example.com', subject: 'Direct' });
+      expect(direct).toMatchObject({ destination: 'legacy', ruleId: 'email-to-legacy' });
+      const legacyBodies = await drainBodies(legacyUrl, 2);
+      expect(legacyBodies.filter((body) => body.includes(queued.taskId))).toHaveLength(1);
+      expect(legacyBodies.filter((body) => body.includes(direct.taskId))).toHaveLength(1);
     } finally {
       writeRouting(original);
     }
@@ -165,7 +171,37 @@ describe('the local platform, end to end', () => {
     expect(back.destination).toBe('default');
     expect((await waitForStatus(back.taskId, ['succeeded'])).status).toBe('succeeded');
   });
+
+  it('stops a consumer that overruns its function timeout and retries its message', async () => {
+    const consumer = platform.consumers.find((c) => c.queueName.endsWith('-default'));
+    if (consumer === undefined) throw new Error('the platform has no consumer of the default queue');
+    const failedBefore = consumer.stats().failedInvocations;
+    const spinMs = (FUNCTION_TIMEOUT_SECONDS + 3) * 1000;
+
+    const { taskId } = await client.publish('demo.spin', { ms: spinMs, untilAttempt: 1 });
+    const item = await waitForStatus(taskId, ['succeeded'], 90_000);
+    const deadline = Date.now() + (FUNCTION_TIMEOUT_SECONDS + 10) * 1000;
+    while (consumer.stats().failedInvocations === failedBefore && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    // The first attempt never finished (it was still spinning when its invocation was stopped); a later attempt ran.
+    expect(item.status).toBe('succeeded');
+    expect(item.attempts).toBeGreaterThanOrEqual(2);
+    expect(item.result).toMatchObject({ spunMs: 0 });
+    expect(consumer.stats().failedInvocations).toBeGreaterThan(failedBefore);
+  });
 });
+
+async function drainBodies(queueUrl: string, expected: number): Promise<string[]> {
+  const bodies: string[] = [];
+  const deadline = Date.now() + 15_000;
+  while (bodies.length < expected && Date.now() < deadline) {
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    bodies.push(...(received.Messages ?? []).map((m) => m.Body ?? ''));
+  }
+  return bodies;
+}
 
 async function waitForQueueEmpty(queueUrl: string): Promise<void> {
   const deadline = Date.now() + 30_000;
