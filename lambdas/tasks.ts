@@ -29,17 +29,24 @@ export const reportRender = defineTask({
 });
 
 /**
- * `demo.flaky`: fails with a retryable error until `succeedAfter`, then succeeds. Shows retries with backoff, the
- * DLQ once attempts run out, and a redrive succeeding after "the fix" (the time passing).
+ * `demo.flaky`: fails with a retryable error on its first `failAttempts` attempts and until `succeedAfter`, then
+ * succeeds. Shows retries with backoff (`failAttempts`, deterministic), and the DLQ once attempts run out followed by a
+ * redrive succeeding after "the fix" (`succeedAfter`, the time passing).
  */
 export const demoFlaky = defineTask({
   name: 'demo.flaky',
-  schema: z.object({ succeedAfter: z.iso.datetime() }),
+  schema: z.object({
+    succeedAfter: z.iso.datetime().optional(),
+    failAttempts: z.number().int().min(0).max(1000).optional(),
+  }),
   timeLimitSeconds: 10,
   maxAttempts: 3,
   backoff: { baseSeconds: 1, capSeconds: 10 },
   handler: (payload, ctx) => {
-    if (Date.now() < Date.parse(payload.succeedAfter)) {
+    if (payload.failAttempts !== undefined && ctx.attempt <= payload.failAttempts) {
+      throw new Error(`demo.flaky fails its first ${payload.failAttempts} attempt(s) (attempt ${ctx.attempt})`);
+    }
+    if (payload.succeedAfter !== undefined && Date.now() < Date.parse(payload.succeedAfter)) {
       throw new Error(`demo.flaky is not ready until ${payload.succeedAfter} (attempt ${ctx.attempt})`);
     }
     return { succeededOnAttempt: ctx.attempt };
