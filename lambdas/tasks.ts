@@ -22,8 +22,9 @@ export const emailSend = defineTask({
 export const reportRender = defineTask({
   name: 'report.render',
   schema: z.object({ title: z.string().max(200), rows: z.array(z.unknown()) }),
-  // Below the default consumer's 30 s function timeout: a time limit above it could never start there.
-  timeLimitSeconds: 25,
+  // Well below the default consumer's 30 s function timeout: a time limit above it (plus the runtime's safety margin)
+  // could never start there.
+  timeLimitSeconds: 15,
   maxAttempts: 3,
   handler: (payload) => ({ title: payload.title, rowCount: payload.rows.length }),
 });

@@ -4,8 +4,9 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { MessageAttribute, type RoutingDocument, StackOutput, type TaskStateItem, queueOutputKey } from '../../lib/contract';
+import { type RoutingDocument, StackOutput, type TaskStateItem, queueOutputKey } from '../../lib/contract';
 import type { TaskClient } from '../../lib/sdk/task-client';
+import { runDemo } from '../../local/demo';
 import { createPlatformTaskClient } from '../../local/platform-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
 import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
@@ -78,6 +79,14 @@ function writeRouting(document: RoutingDocument): void {
 }
 
 describe('the local platform, end to end', () => {
+  it('runs the `npm start` demo workload and every task ends where it should', async () => {
+    const results = await runDemo(client, { s3, bucketName: output(StackOutput.BUCKET_NAME) });
+
+    expect(results.map((r) => [r.label, r.status])).toEqual(results.map((r) => [r.label, r.expected]));
+    expect(results.filter((r) => r.claimCheckRemoved !== undefined).map((r) => r.claimCheckRemoved)).toEqual([true]);
+    expect(results.every((r) => r.ok)).toBe(true);
+  });
+
   it('runs a task to success, and the SDK and `bosun task` both say so', async () => {
     const { taskId, destination } = await client.publish('email.send', { to: 'ada@example.com', subject: 'Hello' });
 
@@ -110,12 +119,10 @@ describe('the local platform, end to end', () => {
     const dead = await waitForStatus(taskId, ['dead']);
     expect(dead).toMatchObject({ status: 'dead', deadReason: 'attempts-exhausted', attempts: 3 });
     expect(dead.lastError?.message).toContain('demo.flaky is not ready until');
-    const dlqUrl = output(queueOutputKey('default', StackOutput.DLQ_URL_SUFFIX));
-    const peeked = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'], VisibilityTimeout: 1, WaitTimeSeconds: 1 }),
-    );
-    const message = peeked.Messages?.find((m) => m.MessageAttributes?.[MessageAttribute.TASK_ID]?.StringValue === taskId);
-    expect(message?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('attempts-exhausted');
+    const peeked = (await bosun('dlq', 'peek', 'default', '--max', '50')) as { messages: { taskId?: string; deadReason: string; attempts?: number }[] };
+    expect(peeked.messages.filter((m) => m.taskId === taskId)).toEqual([
+      expect.objectContaining({ taskId, deadReason: 'attempts-exhausted', attempts: 3 }),
+    ]);
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, fixedAt.getTime() - Date.now() + 500)));
     await bosun('dlq', 'redrive', 'default', '--task', 'demo.flaky');
