@@ -307,6 +307,8 @@ class BatchRunner {
             const deadline = this.r.now() + NO_DEADLINE_REMAINING_MS;
             return () => deadline - this.r.now();
           })();
+    // The whole invocation's budget: a task whose time limit does not fit even here can never start on this function.
+    const budgetMs = remaining();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < records.length) {
@@ -314,7 +316,7 @@ class BatchRunner {
         next += 1;
         let outcome: Outcome;
         try {
-          outcome = await this.processRecord(record, remaining, batch);
+          outcome = await this.processRecord(record, remaining, budgetMs, batch);
         } catch (error) {
           // Anything unexpected (an AWS call failing) leaves this message for a later receive; the batch goes on.
           this.r.logger.error('message processing failed; the message will be received again', {
@@ -337,7 +339,12 @@ class BatchRunner {
     return { batchItemFailures: failures };
   }
 
-  private async processRecord(record: SQSRecord, remaining: () => number, batch: BatchMetrics): Promise<Outcome> {
+  private async processRecord(
+    record: SQSRecord,
+    remaining: () => number,
+    budgetMs: number,
+    batch: BatchMetrics,
+  ): Promise<Outcome> {
     const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
     let envelope: TaskEnvelope;
     try {
@@ -379,11 +386,18 @@ class BatchRunner {
     if (remaining() - this.r.safetyMarginMs < timeLimitMs) {
       await this.changeVisibility(record, this.r.releaseDelaySeconds);
       batch.count(task.name, TaskMetric.RELEASED);
-      log.info('not enough invocation time left for the task; released', {
-        outcome: 'released',
-        remainingMs: remaining(),
-        timeLimitMs,
-      });
+      const details = { outcome: 'released', remainingMs: remaining(), invocationBudgetMs: budgetMs, timeLimitMs };
+      if (budgetMs - this.r.safetyMarginMs < timeLimitMs) {
+        // Released again on every receive until the queue's redrive policy dead-letters it: say why, loudly.
+        log.error(
+          `the task's time limit (${timeLimitMs} ms) plus the ${this.r.safetyMarginMs} ms safety margin exceeds this ` +
+            `invocation's whole budget (${budgetMs} ms), so it can never start on this consumer; raise the function ` +
+            'timeout or lower the time limit. Released.',
+          details,
+        );
+      } else {
+        log.info('not enough invocation time left for the task; released', details);
+      }
       return NACK;
     }
 

@@ -500,6 +500,24 @@ describe('createTaskHandler', () => {
       expect(sqsMock).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { VisibilityTimeout: 5 });
     });
 
+    it('says loudly when a task’s time limit can never fit in the invocation, and only then', async () => {
+      const telemetry = quietTelemetry();
+      const errors = jest.spyOn(telemetry.logger, 'error');
+      const neverFits = sqsRecord(envelope('test.echo', { n: 1 }));
+      await handlerWith(telemetry)(sqsEvent(neverFits), lambdaContext(20_000));
+      const timeUsedUp = sqsRecord(envelope('test.echo', { n: 2 }));
+      const budgetThenLittle = jest.fn().mockReturnValueOnce(60_000).mockReturnValue(10_000);
+      const response = await handlerWith(telemetry)(sqsEvent(timeUsedUp), {
+        ...lambdaContext(),
+        getRemainingTimeInMillis: budgetThenLittle,
+      });
+
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: timeUsedUp.messageId }]);
+      expect(calls).toHaveLength(0);
+      expect(errors).toHaveBeenCalledTimes(1);
+      expect(errors.mock.calls[0]?.[0]).toMatch(/exceeds this invocation's whole budget \(\d+ ms\), so it can never start on this consumer; raise the function timeout or lower the time limit/);
+    });
+
     it('keeps outcomes independent: one failing AWS call fails only its own message', async () => {
       const good = sqsRecord(envelope('test.echo', { n: 1 }));
       const bad = sqsRecord(envelope('test.echo', { n: 2 }));
