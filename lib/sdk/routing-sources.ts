@@ -18,8 +18,15 @@ let compiled: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   // multipleOfPrecision: 0.07 / 0.01 is 7.000000000000001 in binary floating point; without it ajv would reject
   // percentages that AppConfig's validator accepts.
-  compiled ??= new Ajv({ allErrors: true, strict: false, multipleOfPrecision: 9 }).compile(ROUTING_DOCUMENT_SCHEMA);
+  compiled ??= new Ajv({ allErrors: true, strict: false, multipleOfPrecision: 9, verbose: true }).compile(ROUTING_DOCUMENT_SCHEMA);
   return compiled;
+}
+
+/** The offending value, for the message: scalars as JSON (long strings shortened), anything else by its type. */
+function given(data: unknown): string {
+  if (data === null || typeof data === 'number' || typeof data === 'boolean') return ` (given ${JSON.stringify(data)})`;
+  if (typeof data === 'string') return ` (given ${JSON.stringify(data.length > 60 ? `${data.slice(0, 60)}…` : data)})`;
+  return ` (given ${Array.isArray(data) ? 'an array' : typeof data})`;
 }
 
 function describeAjvError(error: ErrorObject): RoutingDocumentProblem {
@@ -31,9 +38,9 @@ function describeAjvError(error: ErrorObject): RoutingDocumentProblem {
     case 'additionalProperties':
       return { path: at, message: `has unknown property "${String(params['additionalProperty'])}"` };
     case 'enum':
-      return { path: at, message: `must be one of ${JSON.stringify(params['allowedValues'])}` };
+      return { path: at, message: `must be one of ${JSON.stringify(params['allowedValues'])}${given(error.data)}` };
     default:
-      return { path: at, message: error.message ?? `fails "${error.keyword}"` };
+      return { path: at, message: `${error.message ?? `fails "${error.keyword}"`}${given(error.data)}` };
   }
 }
 

@@ -158,8 +158,8 @@ describe('bosun commands against the emulators', () => {
         source: file,
         valid: false,
         problems: [
-          { path: '/rules/0/percentage', message: 'must be <= 100' },
-          { path: '/rules/1/percentage', message: 'must be >= 0' },
+          { path: '/rules/0/percentage', message: 'must be <= 100 (given 150)' },
+          { path: '/rules/1/percentage', message: 'must be >= 0 (given -1)' },
         ],
         customDestinations: [],
       });

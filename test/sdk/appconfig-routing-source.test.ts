@@ -97,7 +97,7 @@ describe('appConfigRoutingSource against an AppConfigData-compatible server', ()
     }
     expect(routing.describe()).toMatchObject({ origin: 'last-known-good' });
     expect(logger.lines).toEqual([
-      'WARN routing document from AppConfig app1234/env5678/prof9012 is unusable (routing document is invalid (AppConfig app1234/env5678/prof9012): 1 problem: /rules/0/percentage must be <= 100); publishing continues with the last known good document',
+      'WARN routing document from AppConfig app1234/env5678/prof9012 is unusable (routing document is invalid (AppConfig app1234/env5678/prof9012): 1 problem: /rules/0/percentage must be <= 100 (given 150)); publishing continues with the last known good document',
     ]);
     stub.deploy(v2);
     clockMs += 30_000;

@@ -40,12 +40,12 @@ describe('validateRoutingDocument', () => {
     expect(error).toBeInstanceOf(RoutingDocumentInvalidError);
     expect((error as RoutingDocumentInvalidError).problems).toEqual([
       { path: '/', message: 'must have property "defaultDestination"' },
-      { path: '/version', message: 'must be one of [1]' },
+      { path: '/version', message: 'must be one of [1] (given 2)' },
       { path: '/rules/0', message: 'has unknown property "colour"' },
-      { path: '/rules/0/percentage', message: 'must be <= 100' },
+      { path: '/rules/0/percentage', message: 'must be <= 100 (given 101)' },
     ]);
     expect((error as Error).message).toBe(
-      'routing document is invalid: 4 problems: / must have property "defaultDestination"; /version must be one of [1]; /rules/0 has unknown property "colour"; /rules/0/percentage must be <= 100',
+      'routing document is invalid: 4 problems: / must have property "defaultDestination"; /version must be one of [1] (given 2); /rules/0 has unknown property "colour"; /rules/0/percentage must be <= 100 (given 101)',
     );
   });
 
