@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
+import { type AwsClients, createAwsClients } from '../../lib/sdk/clients';
 import { type EmulatorEndpoints, LOCAL_CREDENTIALS } from '../../local/emulators';
 
 /** Environment variables through which the global setup passes emulator endpoints to test workers. */
@@ -42,6 +43,20 @@ export function emulatorClients(endpoints: EmulatorEndpoints = emulatorEndpoints
     s3: new S3Client({ ...common, endpoint: endpoints.s3Endpoint, forcePathStyle: true }),
     dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamoDbEndpoint }),
   };
+}
+
+/** The SDK's own clients (`createAwsClients`), pointed at the emulators through the env vars the local platform sets. */
+export function sdkClientsForEmulators(endpoints: EmulatorEndpoints = emulatorEndpoints()): AwsClients {
+  return createAwsClients({
+    region: endpoints.region,
+    credentials: LOCAL_CREDENTIALS,
+    env: {
+      AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
+      AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDbEndpoint,
+      BOSUN_S3_FORCE_PATH_STYLE: 'true',
+    },
+  });
 }
 
 /** A resource name unique to this test run, for example `bosun-it-retry-3f9a1c`. */

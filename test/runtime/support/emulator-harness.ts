@@ -11,9 +11,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TaskTable } from '../../../lib/contract';
-import { LOCAL_CREDENTIALS } from '../../../local/emulators';
-import { createAwsClients, type AwsClients } from '../../../lib/sdk/clients';
-import { emulatorClients, emulatorEndpoints, uniqueName, type EmulatorClients } from '../../support/emulator-env';
+import type { AwsClients } from '../../../lib/sdk/clients';
+import { emulatorClients, emulatorEndpoints, sdkClientsForEmulators, uniqueName, type EmulatorClients } from '../../support/emulator-env';
 import { lambdaContext } from './factories';
 
 /** Real emulator resources of one test: a queue with its DLQ (redrive policy), a task table and a bucket. */
@@ -30,16 +29,7 @@ export interface RuntimeResources {
 /** Clients for the emulators: the SDK's (document client) and raw ones for setup. */
 export function harnessClients(): { sdk: AwsClients; raw: EmulatorClients } {
   const endpoints = emulatorEndpoints();
-  const sdk = createAwsClients({
-    region: endpoints.region,
-    credentials: LOCAL_CREDENTIALS,
-    env: {
-      AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
-      AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDbEndpoint,
-      BOSUN_S3_FORCE_PATH_STYLE: 'true',
-    },
-  });
+  const sdk = sdkClientsForEmulators(endpoints);
   return { sdk, raw: emulatorClients(endpoints) };
 }
 

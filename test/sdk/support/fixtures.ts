@@ -7,24 +7,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../../../local/emulators';
-import { type AwsClients, createAwsClients } from '../../../lib/sdk/clients';
-import { emulatorEndpoints, uniqueName } from '../../support/emulator-env';
+import { uniqueName } from '../../support/emulator-env';
 
-/** The SDK's own clients, pointed at the emulators through the same env vars the local platform sets. */
-export function sdkClientsForEmulators(): AwsClients {
-  const endpoints = emulatorEndpoints();
-  return createAwsClients({
-    region: endpoints.region,
-    credentials: LOCAL_CREDENTIALS,
-    env: {
-      AWS_ENDPOINT_URL_SQS: endpoints.sqsEndpoint,
-      AWS_ENDPOINT_URL_S3: endpoints.s3Endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDbEndpoint,
-      BOSUN_S3_FORCE_PATH_STYLE: 'true',
-    },
-  });
-}
+export { sdkClientsForEmulators } from '../../support/emulator-env';
 
 export async function createQueue(sqs: SQSClient, label: string): Promise<string> {
   const created = await sqs.send(
