@@ -5,6 +5,10 @@ import { EmulatorStartError } from './emulators';
 import { DEFAULT_DATA_DIR } from './local-platform';
 import { type RunLocalPlatformOptions, runLocalPlatform } from './run-local-platform';
 
+// The AWS SDK warns on every run under Node 20 that releases after January 2027 need Node 22; the README says which
+// Node versions Bosun supports, so people running a command do not need that notice on each one.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
