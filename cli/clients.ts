@@ -1,4 +1,5 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -12,6 +13,8 @@ export interface CliClients {
   readonly s3: S3Client;
   readonly dynamodb: DynamoDBDocumentClient;
   readonly appConfigData: AppConfigDataClient;
+  /** CloudWatch, for SQS metrics that are not queue attributes (age of the oldest message); AWS target only. */
+  readonly cloudwatch?: CloudWatchClient;
   /** Closes every client's sockets so the process can exit. */
   destroy(): void;
 }
@@ -41,12 +44,15 @@ export function createCliClients(platform: Platform): CliClients {
   });
   const dynamodb = DynamoDBDocumentClient.from(rawDynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const appConfigData = new AppConfigDataClient(base);
+  const cloudwatch = platform.target === 'aws' ? new CloudWatchClient(base) : undefined;
   return {
     sqs,
     s3,
     dynamodb,
     appConfigData,
+    ...(cloudwatch === undefined ? {} : { cloudwatch }),
     destroy() {
+      cloudwatch?.destroy();
       sqs.destroy();
       s3.destroy();
       dynamodb.destroy();

@@ -1,3 +1,4 @@
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
@@ -31,6 +32,11 @@ export interface QueueStatus {
   readonly oldestWaitingAgeMs?: number;
   /** Id of that oldest waiting task. */
   readonly oldestWaitingTaskId?: string;
+  /**
+   * SQS's own `ApproximateAgeOfOldestMessage` (CloudWatch, the latest one-minute maximum of the last
+   * {@link OLDEST_MESSAGE_LOOKBACK_MINUTES} minutes), in seconds; AWS target only, absent when CloudWatch has no point.
+   */
+  readonly oldestMessageAgeSeconds?: number;
   /** The DLQ's URL and depth (visible + in flight), when the queue has a DLQ. */
   readonly dlq?: { readonly url: string; readonly depth: number };
 }
@@ -64,6 +70,49 @@ export interface CollectStatusOptions {
   readonly scanLimit?: number;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+}
+
+/** How far back `bosun status` looks for the latest `ApproximateAgeOfOldestMessage` point (SQS publishes every minute). */
+export const OLDEST_MESSAGE_LOOKBACK_MINUTES = 10;
+
+/** The queue name at the end of an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`). */
+function queueNameOfUrl(url: string): string {
+  return url.slice(url.lastIndexOf('/') + 1);
+}
+
+/**
+ * Latest `ApproximateAgeOfOldestMessage` (seconds) of each queue URL, in one `GetMetricData` call (SQS exposes the age
+ * only as a CloudWatch metric, not as a queue attribute).
+ */
+async function oldestMessageAges(clients: CliClients, urls: readonly string[], now: number): Promise<Map<string, number>> {
+  const ages = new Map<string, number>();
+  if (clients.cloudwatch === undefined || urls.length === 0) return ages;
+  const response = await clients.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now - OLDEST_MESSAGE_LOOKBACK_MINUTES * 60_000),
+      EndTime: new Date(now),
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: urls.map((url, index) => ({
+        Id: `q${index}`,
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/SQS',
+            MetricName: 'ApproximateAgeOfOldestMessage',
+            Dimensions: [{ Name: 'QueueName', Value: queueNameOfUrl(url) }],
+          },
+          Period: 60,
+          Stat: 'Maximum',
+        },
+      })),
+    }),
+  );
+  for (const result of response.MetricDataResults ?? []) {
+    const index = Number(result.Id?.slice(1));
+    const url = urls[index];
+    const latest = result.Values?.[0];
+    if (url !== undefined && latest !== undefined) ages.set(url, latest);
+  }
+  return ages;
 }
 
 const DEPTH_ATTRIBUTES: QueueAttributeName[] = [
@@ -147,6 +196,11 @@ export async function collectStatus(
     options.scanTasks === false
       ? undefined
       : await scanTasks(clients, platform.tableName, options.scanLimit ?? DEFAULT_SCAN_LIMIT, now);
+  const ages = await oldestMessageAges(
+    clients,
+    platform.queues.map((queue) => queue.url),
+    now,
+  );
   const queues = await Promise.all(
     platform.queues.map(async (queue): Promise<QueueStatus> => {
       const depths = await queueDepths(clients, queue.url);
@@ -157,6 +211,7 @@ export async function collectStatus(
         url: queue.url,
         ...depths,
         ...(oldest === undefined ? {} : { oldestWaitingAgeMs: Math.max(0, now - oldest[0]), oldestWaitingTaskId: oldest[1] }),
+        ...(ages.has(queue.url) ? { oldestMessageAgeSeconds: ages.get(queue.url) as number } : {}),
         ...(queue.dlqUrl === undefined || dlqDepths === undefined
           ? {}
           : { dlq: { url: queue.dlqUrl, depth: dlqDepths.visible + dlqDepths.inFlight + dlqDepths.delayed } }),
@@ -180,13 +235,25 @@ export async function collectStatus(
  */
 export function renderStatus(report: StatusReport): string {
   const heading = `Bosun ${report.target} platform, stage ${report.stage}, ${report.region}\n`;
+  const withMetric = report.target === 'aws';
   const queueTable = renderTable(
-    ['queue', 'visible', 'in flight', 'delayed', 'oldest waiting', 'DLQ depth'],
+    [
+      'queue',
+      'visible',
+      'in flight',
+      'delayed',
+      ...(withMetric ? ['oldest message (SQS)'] : []),
+      'oldest waiting task',
+      'DLQ depth',
+    ],
     report.queues.map((queue) => [
       queue.name,
       queue.visible,
       queue.inFlight,
       queue.delayed,
+      ...(withMetric
+        ? [queue.oldestMessageAgeSeconds === undefined ? '-' : formatDuration(queue.oldestMessageAgeSeconds * 1000)]
+        : []),
       report.tasks.scanned ? (queue.oldestWaitingAgeMs === undefined ? '-' : formatDuration(queue.oldestWaitingAgeMs)) : 'n/a',
       queue.dlq?.depth ?? 'no DLQ',
     ]),
