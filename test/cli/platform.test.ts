@@ -4,22 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CliPlatformInvalidError, CliPlatformNotRunningError, CliStackNotFoundError } from '../../cli/errors';
+import { AWS_STACK_OUTPUTS } from '../support/fixtures';
 import { findQueue, loadAwsPlatform, loadLocalPlatform, parseLocalPlatform, platformFromOutputs } from '../../cli/platform';
 
-const OUTPUTS = {
-  QueueNames: '["default","bulk"]',
-  TaskStateTableName: 'bosun-dev-tasks',
-  ClaimCheckBucketName: 'bosun-dev-claims',
-  DefaultQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-default',
-  DefaultDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-default-dlq',
-  BulkQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-bulk',
-  BulkDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-bulk-dlq',
-  RoutingApplicationId: 'app1234',
-  RoutingEnvironmentId: 'env5678',
-  RoutingProfileId: 'prof9012',
-  LegacyQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-legacy-inbox',
-  Stage: 'dev',
-};
+const OUTPUTS = AWS_STACK_OUTPUTS;
 
 describe('platformFromOutputs', () => {
   it('maps the stack outputs to queues, DLQs, bucket, table, AppConfig ids and the legacy queue', () => {

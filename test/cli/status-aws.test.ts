@@ -5,18 +5,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CliClients } from '../../cli/clients';
 import { platformFromOutputs } from '../../cli/platform';
+import { AWS_STACK_OUTPUTS } from '../support/fixtures';
 import { OLDEST_MESSAGE_LOOKBACK_MINUTES, collectStatus, renderStatus } from '../../cli/status';
 
-const OUTPUTS = {
-  QueueNames: '["default","bulk"]',
-  TaskStateTableName: 'bosun-dev-tasks',
-  ClaimCheckBucketName: 'bosun-dev-claims',
-  DefaultQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-default',
-  DefaultDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-default-dlq',
-  BulkQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-bulk',
-  BulkDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/bosun-dev-bulk-dlq',
-  Stage: 'dev',
-};
+const OUTPUTS = AWS_STACK_OUTPUTS;
 
 const sqs = new SQSClient({ region: 'eu-west-1' });
 const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));

@@ -134,19 +134,7 @@ export async function createTestPlatform(label: string): Promise<TestPlatform> {
   };
 }
 
-/** An envelope with sensible defaults. */
-export function anEnvelope(overrides: Partial<TaskEnvelope> = {}): TaskEnvelope {
-  return {
-    v: 1,
-    id: '01JD7X3Q4J8ZP7N3R5W6Y9K2M4',
-    task: 'email.send',
-    payload: { to: 'someone@example.com' },
-    attempts: 0,
-    route: { destination: 'default', ruleId: null },
-    publishedAt: '2026-01-31T10:00:00.000Z',
-    ...overrides,
-  };
-}
+export { anEnvelope } from '../support/fixtures';
 
 /** Puts a dead message into a DLQ the way the runtime does: body unchanged, dead-letter attributes added. */
 export async function sendDeadMessage(

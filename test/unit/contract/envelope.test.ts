@@ -1,18 +1,6 @@
 import fc from 'fast-check';
-import { EnvelopeInvalidError, type TaskEnvelope, parseEnvelope, serializeEnvelope } from '../../../lib/contract';
-
-function anEnvelope(overrides: Partial<TaskEnvelope> = {}): TaskEnvelope {
-  return {
-    v: 1,
-    id: '01JD7X3Q4J8ZP7N3R5W6Y9K2M4',
-    task: 'email.send',
-    payload: { to: 'a@example.com' },
-    attempts: 0,
-    route: { destination: 'default', ruleId: null },
-    publishedAt: '2026-11-21T10:00:00.000Z',
-    ...overrides,
-  };
-}
+import { EnvelopeInvalidError, parseEnvelope, serializeEnvelope } from '../../../lib/contract';
+import { anEnvelope } from '../../support/fixtures';
 
 function problemOf(body: string): string {
   try {
