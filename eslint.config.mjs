@@ -8,7 +8,7 @@ const noCdkInRuntime = {
       patterns: [
         {
           group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag', '**/constructs/*', '**/stacks/*', '**/lib/constructs', '**/lib/stacks'],
-          message: 'lib/sdk, lib/runtime, lib/contract and lambdas/ must not import the CDK: they ship in Lambda bundles and services.',
+          message: 'lib/sdk, lib/aws, lib/runtime, lib/contract and lambdas/ must not import the CDK: they ship in Lambda bundles and services.',
         },
       ],
     },
@@ -30,5 +30,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  { files: ['lib/sdk/**/*.ts', 'lib/runtime/**/*.ts', 'lib/contract/**/*.ts', 'lambdas/**/*.ts'], rules: noCdkInRuntime },
+  { files: ['lib/sdk/**/*.ts', 'lib/aws/**/*.ts', 'lib/runtime/**/*.ts', 'lib/contract/**/*.ts', 'lambdas/**/*.ts'], rules: noCdkInRuntime },
 );

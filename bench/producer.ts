@@ -12,7 +12,7 @@ import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, SQSClient, S
 import Table from 'cli-table3';
 import { LOCAL_CREDENTIALS, startEmulators } from '../local/emulators';
 import { ENVELOPE_VERSION, MessageAttribute, type TaskEnvelope, serializeEnvelope } from '../lib/contract';
-import { createAwsClients } from '../lib/sdk/clients';
+import { createAwsClients } from '../lib/aws/clients';
 import { newTaskId } from '../lib/sdk/task-id';
 import { type TaskClient, createTaskClient } from '../lib/sdk/task-client';
 

@@ -1,8 +1,8 @@
 import { EnvVar } from '../lib/contract';
 import { createTaskHandler, taskHandlerOptionsFromEnv, type TaskDefinition, type TaskSqsHandler } from '../lib/runtime';
-import { createAwsClients } from '../lib/sdk/clients';
-import { sqsForwardingDestination } from '../lib/sdk/destinations';
-import { routingSourceFromEnv } from '../lib/sdk/routing-sources';
+import { createAwsClients } from '../lib/aws/clients';
+import { sqsForwardingDestination } from '../lib/aws/destinations';
+import { routingSourceFromEnv } from '../lib/aws/routing-sources';
 
 /** Name of the custom destination that hands tasks back to the legacy system being migrated from. */
 export const LEGACY_DESTINATION = 'legacy';

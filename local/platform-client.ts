@@ -1,5 +1,5 @@
 import type { TaskDeclaration } from '../lib/contract';
-import { createAwsClients } from '../lib/sdk/clients';
+import { createAwsClients } from '../lib/aws/clients';
 import { createTaskClient, type TaskClient, taskClientOptionsFromOutputs } from '../lib/sdk/task-client';
 import { LOCAL_CREDENTIALS } from './emulators';
 import type { RunningLocalPlatform } from './local-platform';

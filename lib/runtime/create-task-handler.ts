@@ -26,8 +26,8 @@ import {
   type TaskEnvelope,
   type TaskErrorRecord,
 } from '../contract';
-import { ClaimCheckStore } from '../sdk/claim-check';
-import { ClaimCheckCorruptError, ClaimCheckMissingError } from '../sdk/errors';
+import { ClaimCheckStore } from '../aws/claim-check';
+import { ClaimCheckCorruptError, ClaimCheckMissingError } from '../aws/errors';
 import { backoffDelaySeconds, type TaskContext, type TaskDefinition } from './define-task';
 import { TaskHandlerConfigInvalidError, TaskNonRetryableError, TaskTimeLimitError } from './errors';
 import {

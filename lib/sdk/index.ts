@@ -1,9 +1,9 @@
-export { CLAIM_CHECK_PREFIX, ClaimCheckStore, measurePayload } from './claim-check';
-export type { ClaimCheckStoreOptions } from './claim-check';
-export { createAwsClients } from './clients';
-export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from './clients';
-export { sqsForwardingDestination } from './destinations';
-export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from './destinations';
+export { CLAIM_CHECK_PREFIX, ClaimCheckStore, measurePayload } from '../aws/claim-check';
+export type { ClaimCheckStoreOptions } from '../aws/claim-check';
+export { createAwsClients } from '../aws/clients';
+export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from '../aws/clients';
+export { sqsForwardingDestination } from '../aws/destinations';
+export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from '../aws/destinations';
 export {
   AwsCallFailedError,
   ClaimCheckCorruptError,
@@ -19,8 +19,8 @@ export {
   TaskWaitTimeoutError,
 } from './errors';
 export type { RoutingDocumentProblem } from './errors';
-export { sdkDefaultLogger } from './logger';
-export type { SdkLogger } from './logger';
+export { sdkDefaultLogger } from '../aws/logger';
+export type { SdkLogger } from '../aws/logger';
 export {
   APPCONFIG_MIN_POLL_INTERVAL_SECONDS,
   appConfigRoutingSource,
@@ -28,7 +28,7 @@ export {
   routingSourceFromEnv,
   staticRoutingSource,
   validateRoutingDocument,
-} from './routing-sources';
+} from '../aws/routing-sources';
 export type {
   AppConfigRoutingSource,
   AppConfigRoutingSourceOptions,
@@ -36,7 +36,7 @@ export type {
   FileRoutingSourceOptions,
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
-} from './routing-sources';
+} from '../aws/routing-sources';
 export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
 export type { PayloadPlacement, PlacementInput } from './sizing';
 export { dedupTaskId, newTaskId } from './task-id';

@@ -28,9 +28,9 @@ import {
   queueOutputKey,
   serializeEnvelope,
 } from '../contract';
-import { ClaimCheckStore } from './claim-check';
-import { type AwsClients, createAwsClients } from './clients';
-import { sqsForwardingDestination } from './destinations';
+import { ClaimCheckStore } from '../aws/claim-check';
+import { type AwsClients, createAwsClients } from '../aws/clients';
+import { sqsForwardingDestination } from '../aws/destinations';
 import {
   AwsCallFailedError,
   DestinationUnknownError,
@@ -41,8 +41,8 @@ import {
   TaskUnknownError,
   TaskWaitTimeoutError,
 } from './errors';
-import { type SdkLogger, sdkDefaultLogger } from './logger';
-import { appConfigRoutingSource, fileRoutingSource } from './routing-sources';
+import { type SdkLogger, sdkDefaultLogger } from '../aws/logger';
+import { appConfigRoutingSource, fileRoutingSource } from '../aws/routing-sources';
 import { choosePayloadPlacement } from './sizing';
 import { dedupTaskId, newTaskId } from './task-id';
 

@@ -2,7 +2,7 @@ import { Duration, Size } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { EnvVar } from '../../lib/contract';
 import { CLAIM_CHECK_KEY_PREFIX, ClaimCheckBucket, ConstructPropsInvalidError, TaskConsumer, TaskQueue } from '../../lib/constructs';
-import { CLAIM_CHECK_PREFIX } from '../../lib/sdk/claim-check';
+import { CLAIM_CHECK_PREFIX } from '../../lib/aws/claim-check';
 import { FIXTURE_ENTRY, templateOf, testStack, thrownBy } from './helpers';
 
 describe('ClaimCheckBucket', () => {

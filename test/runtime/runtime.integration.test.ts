@@ -11,8 +11,8 @@ import {
   type TaskStateItem,
 } from '../../lib/contract';
 import { TaskNonRetryableError, createTaskHandler, defineTask, type CreateTaskHandlerOptions, type TaskDefinition } from '../../lib/runtime';
-import { ClaimCheckStore } from '../../lib/sdk/claim-check';
-import { sqsForwardingDestination } from '../../lib/sdk/destinations';
+import { ClaimCheckStore } from '../../lib/aws/claim-check';
+import { sqsForwardingDestination } from '../../lib/aws/destinations';
 import { envelope, quietTelemetry } from './support/factories';
 import {
   createResources,

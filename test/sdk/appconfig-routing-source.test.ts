@@ -1,7 +1,7 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import type { RoutingDocument } from '../../lib/contract';
-import type { SdkLogger } from '../../lib/sdk/logger';
-import { appConfigRoutingSource, routingSourceFromEnv } from '../../lib/sdk/routing-sources';
+import type { SdkLogger } from '../../lib/aws/logger';
+import { appConfigRoutingSource, routingSourceFromEnv } from '../../lib/aws/routing-sources';
 import { AppConfigDataStub } from './support/appconfigdata-stub';
 
 const profile = { applicationId: 'app1234', environmentId: 'env5678', profileId: 'prof9012' };

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { emulatorClients, uniqueName } from '../support/emulator-env';
-import { ClaimCheckStore } from '../../lib/sdk/claim-check';
+import { ClaimCheckStore } from '../../lib/aws/claim-check';
 import { ClaimCheckCorruptError, ClaimCheckMissingError } from '../../lib/sdk/errors';
 
 const { s3 } = emulatorClients();

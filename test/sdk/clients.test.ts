@@ -1,4 +1,4 @@
-import { createAwsClients } from '../../lib/sdk/clients';
+import { createAwsClients } from '../../lib/aws/clients';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

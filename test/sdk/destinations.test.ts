@@ -1,7 +1,7 @@
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { TaskEnvelope } from '../../lib/contract';
-import { sqsForwardingDestination } from '../../lib/sdk/destinations';
+import { sqsForwardingDestination } from '../../lib/aws/destinations';
 import { AwsCallFailedError } from '../../lib/sdk/errors';
 
 const sqs = new SQSClient({ region: 'us-east-1' });

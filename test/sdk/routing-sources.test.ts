@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RoutingDocument } from '../../lib/contract';
 import { RoutingDocumentInvalidError } from '../../lib/sdk/errors';
-import type { SdkLogger } from '../../lib/sdk/logger';
+import type { SdkLogger } from '../../lib/aws/logger';
 import {
   fileRoutingSource,
   routingSourceFromEnv,
   staticRoutingSource,
   validateRoutingDocument,
-} from '../../lib/sdk/routing-sources';
+} from '../../lib/aws/routing-sources';
 
 function recordingLogger(): SdkLogger & { lines: string[] } {
   const lines: string[] = [];

@@ -2,7 +2,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { MessageAttribute, type RoutingDocument, type TaskEnvelope, parseEnvelope } from '../../lib/contract';
-import { sqsForwardingDestination, type ForwardedTaskMessage } from '../../lib/sdk/destinations';
+import { sqsForwardingDestination, type ForwardedTaskMessage } from '../../lib/aws/destinations';
 import {
   AwsCallFailedError,
   DestinationUnknownError,
@@ -11,8 +11,8 @@ import {
   TaskKilledError,
   TaskWaitTimeoutError,
 } from '../../lib/sdk/errors';
-import { staticRoutingSource } from '../../lib/sdk/routing-sources';
-import { ClaimCheckStore } from '../../lib/sdk/claim-check';
+import { staticRoutingSource } from '../../lib/aws/routing-sources';
+import { ClaimCheckStore } from '../../lib/aws/claim-check';
 import { type TaskClientOptions, createTaskClient } from '../../lib/sdk/task-client';
 import { dedupTaskId } from '../../lib/sdk/task-id';
 import { emulatorClients } from '../support/emulator-env';

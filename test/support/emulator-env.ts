@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { randomBytes } from 'node:crypto';
-import { type AwsClients, createAwsClients } from '../../lib/sdk/clients';
+import { type AwsClients, createAwsClients } from '../../lib/aws/clients';
 import { type EmulatorEndpoints, LOCAL_CREDENTIALS } from '../../local/emulators';
 
 /** Environment variables through which the global setup passes emulator endpoints to test workers. */

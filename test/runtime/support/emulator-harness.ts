@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TaskTable } from '../../../lib/contract';
-import type { AwsClients } from '../../../lib/sdk/clients';
+import type { AwsClients } from '../../../lib/aws/clients';
 import { emulatorClients, emulatorEndpoints, sdkClientsForEmulators, uniqueName, type EmulatorClients } from '../../support/emulator-env';
 import { lambdaContext } from './factories';
 
