@@ -1,10 +1,10 @@
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import type { ClaimCheckReference } from '../contract';
+import { CLAIM_CHECK_KEY_PREFIX, type ClaimCheckReference } from '../contract';
 import { AwsCallFailedError, ClaimCheckCorruptError, ClaimCheckMissingError } from './errors';
 
 /** Key prefix of every claim-check object; the platform's lifecycle rule expires objects under it. */
-export const CLAIM_CHECK_PREFIX = 'claim-checks/';
+export const CLAIM_CHECK_PREFIX = CLAIM_CHECK_KEY_PREFIX;
 
 /** Bytes of randomness in a claim-check key: 128 bits, so a key cannot be guessed or enumerated. */
 const KEY_RANDOM_BYTES = 16;

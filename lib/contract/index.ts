@@ -26,6 +26,14 @@ export type {
   RoutingDocumentSource,
   RoutingRule,
 } from './routing';
+export {
+  CLAIM_CHECK_KEY_PREFIX,
+  MAX_DEAD_LETTER_SECONDS,
+  MAX_ETA_SECONDS,
+  MIN_CLAIM_CHECK_RETENTION_SECONDS,
+  TASK_RESULT_KEY_PREFIX,
+  taskResultKey,
+} from './storage';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { TaskTable } from './table';
