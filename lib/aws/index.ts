@@ -29,3 +29,22 @@ export type {
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
 } from './routing-sources';
+export {
+  DEFAULT_STATE_TTL_SECONDS,
+  MAX_ERROR_MESSAGE_CHARS,
+  TaskStateStore,
+  errorRecord,
+  leaseMessageId,
+  leaseToken,
+} from './task-state-store';
+export type {
+  AcquireInput,
+  AcquireResult,
+  CancelResult,
+  CloseInput,
+  CloseResult,
+  CreateResult,
+  ReopenResult,
+  TaskIdentity,
+  TaskStateStoreOptions,
+} from './task-state-store';

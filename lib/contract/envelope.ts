@@ -27,6 +27,27 @@ export interface RouteStamp {
 }
 
 /**
+ * A closing state write that failed inside the invocation that ran the task, carried by a fresh copy of the message
+ * so the next delivery applies it instead of running the task again (see `TASK_TRANSITIONS`).
+ */
+export interface PendingOutcome {
+  /** The closing transition to apply. */
+  readonly transition: 'succeed' | 'retry' | 'deadLetter';
+  /** Lease token of the run that produced the outcome; the write applies only while it is still the item's token. */
+  readonly token: string;
+  /** Attempt number of that run. */
+  readonly attempt: number;
+  /** Small result, inline (succeed). */
+  readonly result?: unknown;
+  /** Large result, by reference (succeed). */
+  readonly resultRef?: { readonly bucket: string; readonly key: string; readonly bytes: number };
+  /** The error of the attempt (retry, deadLetter). */
+  readonly error?: { readonly type: string; readonly message: string };
+  /** Dead reason (deadLetter). */
+  readonly reason?: string;
+}
+
+/**
  * The SQS message body of every Bosun task (JSON). Exactly one of `payload` and `claimCheck` is set.
  */
 export interface TaskEnvelope {
@@ -57,6 +78,14 @@ export interface TaskEnvelope {
   readonly traceId?: string;
   /** Deduplication key the publisher passed, if any. */
   readonly dedupKey?: string;
+  /**
+   * Link number of this message in the task's chain of messages (0, or absent, for the published one). Each re-send
+   * (ETA hop, move, hold, redrive) carries the next number; the task state remembers the newest, so an older copy is
+   * recognised as stale.
+   */
+  readonly link?: number;
+  /** A closing state write still to apply; set only on a copy re-sent because that write failed. */
+  readonly outcome?: PendingOutcome;
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -111,6 +140,20 @@ function parseRoute(value: unknown): RouteStamp {
   const ruleId = value['ruleId'];
   if (ruleId !== null && typeof ruleId !== 'string') throw invalid('route.ruleId', 'a string or null', ruleId);
   return { destination: requireString(value, 'destination'), ruleId };
+}
+
+function parseOutcome(value: unknown): PendingOutcome | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw invalid('outcome', 'an object', value);
+  const transition = value['transition'];
+  if (transition !== 'succeed' && transition !== 'retry' && transition !== 'deadLetter') {
+    throw invalid('outcome.transition', 'one of succeed, retry, deadLetter', transition);
+  }
+  const attempt = value['attempt'];
+  if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
+    throw invalid('outcome.attempt', 'a positive integer', attempt);
+  }
+  return { ...(value as unknown as PendingOutcome), transition, token: requireString(value, 'token'), attempt };
 }
 
 function parseContext(value: unknown): Record<string, string> | undefined {
@@ -174,12 +217,19 @@ export function parseEnvelope(body: string): TaskEnvelope {
   const context = parseContext(raw['context']);
   const traceId = optionalString(raw, 'traceId');
   const dedupKey = optionalString(raw, 'dedupKey');
+  const link = raw['link'];
+  if (link !== undefined && (typeof link !== 'number' || !Number.isSafeInteger(link) || link < 0)) {
+    throw invalid('link', 'a non-negative integer', link);
+  }
+  const outcome = parseOutcome(raw['outcome']);
   return {
     ...envelope,
     ...(eta === undefined ? {} : { eta }),
     ...(context === undefined ? {} : { context }),
     ...(traceId === undefined ? {} : { traceId }),
     ...(dedupKey === undefined ? {} : { dedupKey }),
+    ...(link === undefined ? {} : { link }),
+    ...(outcome === undefined ? {} : { outcome }),
   };
 }
 

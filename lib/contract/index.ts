@@ -1,7 +1,9 @@
 export { DEAD_REASONS, MessageAttribute } from './attributes';
 export type { DeadReason } from './attributes';
+export { CONSUMER_AWS_ACCESS } from './consumer-access';
+export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
-export type { ClaimCheckReference, RouteStamp, TaskEnvelope } from './envelope';
+export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
 export { EnvVar, requireEnv } from './env';
 export type { EnvVarName } from './env';
 export { BosunError, EnvelopeInvalidError } from './errors';
@@ -36,7 +38,9 @@ export {
 } from './storage';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
-export { TaskTable } from './table';
-export type { TaskErrorRecord, TaskStateItem } from './table';
+export { TaskAttribute, TaskTable } from './table';
+export type { TaskAttributeName, TaskErrorRecord, TaskStateItem } from './table';
+export { TASK_TRANSITIONS, TASK_TRANSITION_NAMES } from './transitions';
+export type { TaskStateWriter, TaskTransition, TransitionGuard, TransitionRule, TransitionSource } from './transitions';
 export { TASK_NAME_PATTERN } from './task';
 export type { PayloadIssue, PayloadOf, PayloadParseResult, PayloadSchema, TaskDeclaration } from './task';

@@ -24,6 +24,38 @@ export const TaskTable = {
   DEAD_AT: 'deadAt',
 } as const;
 
+/**
+ * Every attribute name of a task-state item, typed: the state adapter builds its expressions from these, never from
+ * string literals scattered through the code.
+ */
+export const TaskAttribute = {
+  TASK_ID: TaskTable.PARTITION_KEY,
+  TASK_NAME: 'taskName',
+  STATUS: 'status',
+  QUEUE: 'queue',
+  ATTEMPTS: 'attempts',
+  ROUTE: 'route',
+  CREATED_AT: 'createdAt',
+  UPDATED_AT: 'updatedAt',
+  ETA: 'eta',
+  STARTED_AT: 'startedAt',
+  FINISHED_AT: 'finishedAt',
+  LEASE_TOKEN: 'leaseToken',
+  LEASE_UNTIL_MS: 'leaseUntilMs',
+  LINK: 'link',
+  LAST_ERROR: 'lastError',
+  RESULT: 'result',
+  RESULT_REF: 'resultRef',
+  DEAD_REASON: 'deadReason',
+  DEAD_TASK_NAME: TaskTable.DEAD_TASK_NAME,
+  DEAD_AT: TaskTable.DEAD_AT,
+  DEDUP_KEY: 'dedupKey',
+  EXPIRES_AT: TaskTable.TTL_ATTRIBUTE,
+} as const satisfies Record<string, keyof TaskStateItem>;
+
+/** Name of an attribute of a task-state item. */
+export type TaskAttributeName = (typeof TaskAttribute)[keyof typeof TaskAttribute];
+
 /** The error a failed attempt recorded: its type and message, never the payload. */
 export interface TaskErrorRecord {
   /** Error class name (`name`), for example `TimeoutError`. */
@@ -47,8 +79,19 @@ export interface TaskStateItem {
   readonly eta?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
-  /** Epoch milliseconds until which the current runner holds the task. */
+  /** Epoch milliseconds until which the holder of {@link TaskStateItem.leaseToken} holds the task. */
   readonly leaseUntilMs?: number;
+  /**
+   * Token of the delivery that holds (or last held) the lease: `<SQS message id>/<random>`. A closing write applies
+   * only with the token that took the lease; a delivery of the same message id never deletes its message while the
+   * lease is live.
+   */
+  readonly leaseToken?: string;
+  /**
+   * Number of the newest link of the task's message chain that was sent (ETA hops, moves, holds, redrives each send
+   * a new link). A delivered message with an older link is stale and acknowledged without effect.
+   */
+  readonly link?: number;
   readonly lastError?: TaskErrorRecord;
   /** Small results inline. */
   readonly result?: unknown;

@@ -1,0 +1,585 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { randomBytes } from 'node:crypto';
+import {
+  TASK_TRANSITIONS,
+  TaskAttribute as A,
+  isTerminalStatus,
+  type DeadReason,
+  type RouteStamp,
+  type TaskErrorRecord,
+  type TaskStateItem,
+  type TaskStatus,
+  type TaskTransition,
+  type TransitionSource,
+} from '../contract';
+import { AwsCallFailedError } from './errors';
+
+/** Default time a task-state item is kept after its last write: 30 days. */
+export const DEFAULT_STATE_TTL_SECONDS = 30 * 24 * 60 * 60;
+
+/** Longest error message recorded in task state. */
+export const MAX_ERROR_MESSAGE_CHARS = 1024;
+
+/** Attempts of a closing write (the AWS SDK's own retries come on top of each). */
+const CLOSE_ATTEMPTS = 5;
+/** First backoff between closing-write attempts, doubled each time. */
+const CLOSE_BACKOFF_MS = 50;
+
+/** Options of {@link TaskStateStore}. */
+export interface TaskStateStoreOptions {
+  /** Document client (share one per process). */
+  readonly dynamodb: DynamoDBDocumentClient;
+  /** Task-state table name. */
+  readonly tableName: string;
+  /**
+   * Seconds after its last write an item may be deleted by DynamoDB's TTL.
+   * @default 2592000 (30 days)
+   */
+  readonly ttlSeconds?: number;
+  /** Clock, for tests. @default Date.now */
+  readonly now?: () => number;
+  /** Sleep between closing-write attempts, for tests. @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a state write needs to know of the task (all of it is in the envelope). */
+export interface TaskIdentity {
+  /** Task id. */
+  readonly id: string;
+  /** Task name. */
+  readonly task: string;
+  /** Route stamped at publish. */
+  readonly route: RouteStamp;
+  /** Publish time, ISO-8601. */
+  readonly publishedAt: string;
+  /** ETA, ISO-8601. */
+  readonly eta?: string;
+  /** Link number of the delivered message (absent means 0). */
+  readonly link?: number;
+}
+
+/** Outcome of {@link TaskStateStore.create}. */
+export type CreateResult =
+  | { readonly kind: 'created' }
+  /** An item with that id exists (a repeated dedup key): nothing was written. */
+  | { readonly kind: 'exists'; readonly item: TaskStateItem };
+
+/** Outcome of {@link TaskStateStore.acquire}. */
+export type AcquireResult =
+  /** The caller holds the lease; `previous` is the item before the write (undefined when it was created). */
+  | { readonly kind: 'acquired'; readonly previous: TaskStateItem | undefined }
+  /** The task is finished (succeeded, dead, rerouted, cancelled): the delivery is a duplicate. */
+  | { readonly kind: 'terminal'; readonly item: TaskStateItem }
+  /**
+   * Another delivery holds a live lease. `sameMessage`: it was taken by a delivery of this very SQS message (so this
+   * message must not be deleted while the lease lives).
+   */
+  | { readonly kind: 'leased'; readonly item: TaskStateItem; readonly sameMessage: boolean }
+  /** A newer link of the task's message chain was sent: this message is a stale copy. */
+  | { readonly kind: 'stale'; readonly item: TaskStateItem }
+  /** The item belongs to a task of another name: the message claims an id that is not its own. */
+  | { readonly kind: 'foreign'; readonly item: TaskStateItem };
+
+/** Outcome of a closing transition. `refused`: the caller's lease is no longer the item's (the write did nothing). */
+export type CloseResult = 'applied' | 'refused';
+
+/** Input of {@link TaskStateStore.acquire}. */
+export interface AcquireInput {
+  /** The delivered task. */
+  readonly task: TaskIdentity;
+  /** `claim` to run an attempt (status `running`), `lease` for any other side effect (status kept). */
+  readonly purpose: 'claim' | 'lease';
+  /** Lease token: `<SQS message id>/<random>`, unique per delivery; see {@link leaseToken}. */
+  readonly token: string;
+  /** Epoch ms until which the lease holds (at most the end of the invocation). */
+  readonly leaseUntilMs: number;
+  /** Logical queue the delivery came from. */
+  readonly queue: string;
+  /** Attempt number this delivery would run (claim only). */
+  readonly attempt: number;
+  /** Whether the message is a redriven DLQ copy, which may lease a `dead` task. */
+  readonly redriven: boolean;
+}
+
+/** Fields of the closing transitions, by transition. */
+export type CloseInput =
+  | { readonly transition: 'succeed'; readonly result?: unknown; readonly resultRef?: TaskStateItem['resultRef'] }
+  | { readonly transition: 'retry'; readonly error: TaskErrorRecord }
+  | {
+      readonly transition: 'deadLetter';
+      readonly reason: DeadReason;
+      readonly error: TaskErrorRecord;
+      readonly attempts: number;
+    }
+  | { readonly transition: 'hop'; readonly link: number; readonly eta: string }
+  | { readonly transition: 'move'; readonly link: number; readonly queue: string; readonly route: RouteStamp }
+  | { readonly transition: 'hold'; readonly link: number }
+  | { readonly transition: 'handOver'; readonly queue: string; readonly route: RouteStamp }
+  | { readonly transition: 'release' };
+
+/** Outcome of {@link TaskStateStore.reopen}. */
+export type ReopenResult =
+  /** The task is `queued` again; the redriven copy must carry `link`. */
+  | { readonly kind: 'reopened'; readonly link: number }
+  /** The task is not dead (or has no state): `item` says what it is. */
+  | { readonly kind: 'refused'; readonly item: TaskStateItem | undefined };
+
+/** Outcome of {@link TaskStateStore.cancel}. */
+export type CancelResult =
+  | { readonly kind: 'cancelled'; readonly previous: TaskStateItem | undefined }
+  | { readonly kind: 'refused'; readonly item: TaskStateItem };
+
+/** Matched by name: the SDK's exception class can exist twice in a bundle (client-dynamodb and lib-dynamodb copies). */
+function conditionFailure(error: unknown): { item: TaskStateItem | undefined } | undefined {
+  if (!(error instanceof Error) || error.name !== 'ConditionalCheckFailedException') return undefined;
+  const raw = (error as { Item?: Record<string, unknown> }).Item;
+  if (raw === undefined) return { item: undefined };
+  return { item: unmarshall(raw as Parameters<typeof unmarshall>[0]) as TaskStateItem };
+}
+
+/** Truncates an error to the record kept in task state: type and message, never the payload. */
+export function errorRecord(error: unknown): TaskErrorRecord {
+  if (error instanceof Error) {
+    return { type: error.name, message: error.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+  }
+  return { type: typeof error, message: 'a non-Error value was thrown' };
+}
+
+/**
+ * A fresh lease token for one delivery of an SQS message: the message id (so a redelivery of the same message can
+ * recognise a lease its own earlier delivery took) and 96 random bits (so two deliveries never share a token).
+ *
+ * @example
+ * const token = leaseToken(record.messageId);
+ */
+export function leaseToken(messageId: string): string {
+  return `${messageId}/${randomBytes(12).toString('hex')}`;
+}
+
+/** The SQS message id a lease token was taken by. */
+export function leaseMessageId(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const slash = token.lastIndexOf('/');
+  return slash < 0 ? undefined : token.slice(0, slash);
+}
+
+/** Expression names and values, collected while an expression is built. */
+class Expr {
+  public readonly names: Record<string, string> = {};
+  public readonly values: Record<string, unknown> = {};
+  private nextValue = 0;
+
+  /** `#name` for an attribute. */
+  public n(attribute: string): string {
+    const placeholder = `#${attribute}`;
+    this.names[placeholder] = attribute;
+    return placeholder;
+  }
+
+  /** `:vN` for a value. */
+  public v(value: unknown): string {
+    const placeholder = `:v${this.nextValue++}`;
+    this.values[placeholder] = value;
+    return placeholder;
+  }
+
+  /** `#status IN (...)` for the statuses of a transition's `from` (and `attribute_not_exists` for `absent`). */
+  public from(sources: readonly TransitionSource[]): string {
+    const statuses = sources.filter((source): source is TaskStatus => source !== 'absent');
+    const parts: string[] = [];
+    if (sources.includes('absent')) parts.push(`attribute_not_exists(${this.n(A.TASK_ID)})`);
+    if (statuses.length > 0) parts.push(`${this.n(A.STATUS)} IN (${statuses.map((status) => this.v(status)).join(', ')})`);
+    return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
+  }
+}
+
+/**
+ * The one owner of task state: every write to the task-state table is a transition of `TASK_TRANSITIONS` (in
+ * `lib/contract`), made here as a single conditional write whose condition comes from that table. The SDK calls
+ * `create`, `discard` and `cancel`; the runtime `acquire` and `close`; the CLI `reopen` and `cancel`.
+ *
+ * Writes are idempotent under lost responses: a retried write that meets its own first write (same lease token,
+ * same target) reports `applied`, because a refused condition returns the item (`ReturnValuesOnConditionCheckFailure`)
+ * and the adapter compares it. Closing writes retry inside the call on transient errors.
+ *
+ * @example
+ * const state = new TaskStateStore({ dynamodb, tableName: 'bosun-dev-tasks' });
+ * const token = leaseToken(record.messageId);
+ * const lease = await state.acquire({ task: envelope, purpose: 'claim', token, leaseUntilMs, queue: 'default', attempt: 1, redriven: false });
+ * if (lease.kind === 'acquired') await state.close(envelope.id, token, { transition: 'succeed', result });
+ */
+export class TaskStateStore {
+  private readonly dynamodb: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly ttlSeconds: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  public constructor(options: TaskStateStoreOptions) {
+    this.dynamodb = options.dynamodb;
+    this.tableName = options.tableName;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_STATE_TTL_SECONDS;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Reads one task's state (strongly consistent). Undefined when the table has no item for the id. */
+  public async get(taskId: string): Promise<TaskStateItem | undefined> {
+    try {
+      const output = await this.dynamodb.send(
+        new GetCommand({ TableName: this.tableName, Key: { [A.TASK_ID]: taskId }, ConsistentRead: true }),
+      );
+      return output.Item as TaskStateItem | undefined;
+    } catch (error) {
+      throw new AwsCallFailedError('DynamoDB', 'GetItem', taskId, error);
+    }
+  }
+
+  /**
+   * `create`: the first record of a task, written by a publish before its message exists (the dedup gate of a dedup
+   * key, a far ETA, a hand-over at publish). Nothing is written when an item with the id exists.
+   */
+  public async create(input: {
+    readonly task: TaskIdentity;
+    readonly status: 'queued' | 'scheduled' | 'rerouted';
+    readonly queue: string;
+    readonly dedupKey?: string;
+  }): Promise<CreateResult> {
+    const nowIso = new Date(this.now()).toISOString();
+    const item: TaskStateItem = {
+      taskId: input.task.id,
+      taskName: input.task.task,
+      status: input.status,
+      queue: input.queue,
+      attempts: 0,
+      route: input.task.route,
+      createdAt: input.task.publishedAt,
+      updatedAt: nowIso,
+      link: input.task.link ?? 0,
+      ...(input.task.eta === undefined ? {} : { eta: input.task.eta }),
+      ...(input.status === 'rerouted' ? { finishedAt: nowIso } : {}),
+      ...(input.dedupKey === undefined ? {} : { dedupKey: input.dedupKey }),
+      expiresAt: this.expiresAt(),
+    };
+    const expr = new Expr();
+    const condition = expr.from(TASK_TRANSITIONS.create.from);
+    try {
+      await this.dynamodb.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: expr.names,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'created' };
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'PutItem', input.task.id, error);
+      const existing = refused.item ?? (await this.get(input.task.id));
+      if (existing === undefined) return this.create(input);
+      return { kind: 'exists', item: existing };
+    }
+  }
+
+  /**
+   * Undoes `create` after a publish whose send certainly failed: deletes the item only while nothing has touched it
+   * since (same status, no attempt, no lease). Returns whether it was deleted.
+   */
+  public async discard(taskId: string, status: 'queued' | 'scheduled' | 'rerouted'): Promise<boolean> {
+    if (!TASK_TRANSITIONS.discard.from.includes(status)) throw new RangeError(`discard cannot start from ${status}`);
+    const expr = new Expr();
+    const condition =
+      `${expr.n(A.STATUS)} = ${expr.v(status)} AND ${expr.n(A.ATTEMPTS)} = ${expr.v(0)} AND ` +
+      `attribute_not_exists(${expr.n(A.LEASE_TOKEN)})`;
+    try {
+      await this.dynamodb.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: taskId },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (conditionFailure(error) !== undefined) return false;
+      throw new AwsCallFailedError('DynamoDB', 'DeleteItem', taskId, error);
+    }
+  }
+
+  /**
+   * `claim` or `lease`: a delivery takes the task's lease before any side effect. Refused (with the reason) when the
+   * task is terminal, leased by another live delivery, of another name, or when the message is an older link than
+   * the newest one sent. The item is created here when no publish wrote one.
+   */
+  public async acquire(input: AcquireInput): Promise<AcquireResult> {
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const link = input.task.link ?? 0;
+    const rule = input.purpose === 'claim' ? TASK_TRANSITIONS.claim : TASK_TRANSITIONS.lease;
+    const expr = new Expr();
+    const from = rule.from.filter((source) => source !== 'dead' || input.redriven);
+    const condition = [
+      expr.from(from),
+      `(attribute_not_exists(${expr.n(A.LEASE_UNTIL_MS)}) OR ${expr.n(A.LEASE_UNTIL_MS)} < ${expr.v(nowMs)})`,
+      `(attribute_not_exists(${expr.n(A.TASK_NAME)}) OR ${expr.n(A.TASK_NAME)} = ${expr.v(input.task.task)})`,
+      `(attribute_not_exists(${expr.n(A.LINK)}) OR ${expr.n(A.LINK)} <= ${expr.v(link)})`,
+    ].join(' AND ');
+    const sets = [
+      `${expr.n(A.LEASE_TOKEN)} = ${expr.v(input.token)}`,
+      `${expr.n(A.LEASE_UNTIL_MS)} = ${expr.v(input.leaseUntilMs)}`,
+      `${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}`,
+      `${expr.n(A.TASK_NAME)} = ${expr.v(input.task.task)}`,
+      `${expr.n(A.ROUTE)} = if_not_exists(${expr.n(A.ROUTE)}, ${expr.v(input.task.route)})`,
+      `${expr.n(A.CREATED_AT)} = if_not_exists(${expr.n(A.CREATED_AT)}, ${expr.v(input.task.publishedAt)})`,
+      `${expr.n(A.LINK)} = ${expr.v(link)}`,
+      `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`,
+    ];
+    if (input.task.eta !== undefined) sets.push(`${expr.n(A.ETA)} = ${expr.v(input.task.eta)}`);
+    let remove = '';
+    if (input.purpose === 'claim') {
+      sets.push(
+        `${expr.n(A.STATUS)} = ${expr.v('running')}`,
+        `${expr.n(A.ATTEMPTS)} = ${expr.v(input.attempt)}`,
+        `${expr.n(A.STARTED_AT)} = ${expr.v(nowIso)}`,
+        `${expr.n(A.QUEUE)} = ${expr.v(input.queue)}`,
+      );
+      remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
+    } else {
+      sets.push(
+        `${expr.n(A.STATUS)} = if_not_exists(${expr.n(A.STATUS)}, ${expr.v('queued')})`,
+        `${expr.n(A.QUEUE)} = if_not_exists(${expr.n(A.QUEUE)}, ${expr.v(input.queue)})`,
+        `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(0)})`,
+      );
+    }
+    try {
+      const output = await this.dynamodb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: input.task.id },
+          ConditionExpression: condition,
+          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'acquired', previous: output.Attributes as TaskStateItem | undefined };
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', input.task.id, error);
+      const item = refused.item ?? (await this.get(input.task.id));
+      // Deleted between the refused condition and the read (TTL or an operator): try again.
+      if (item === undefined) return this.acquire(input);
+      return this.whyRefused(item, input, nowMs);
+    }
+  }
+
+  /**
+   * A closing transition of the caller's lease (`succeed`, `retry`, `deadLetter`, `hop`, `move`, `hold`, `handOver`,
+   * `release`). Applies only while the caller's token is the item's; retries transient errors inside the call (about
+   * 1.5 s in all) and then throws, so the caller can carry the outcome in a fresh copy of the message.
+   *
+   * @throws AwsCallFailedError when every attempt failed for a reason other than the condition.
+   */
+  public async close(taskId: string, token: string, input: CloseInput): Promise<CloseResult> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.closeOnce(taskId, token, input);
+      } catch (error) {
+        if (attempt >= CLOSE_ATTEMPTS) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
+        await this.sleep(CLOSE_BACKOFF_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /**
+   * `reopen`: a redrive makes a dead task `queued` again with a fresh set of attempts and a new link number, which
+   * the redriven copy must carry. Refused when the task is not dead.
+   */
+  public async reopen(taskId: string): Promise<ReopenResult> {
+    const nowMs = this.now();
+    const expr = new Expr();
+    const condition = expr.from(TASK_TRANSITIONS.reopen.from);
+    const update =
+      `SET ${expr.n(A.STATUS)} = ${expr.v('queued')}, ${expr.n(A.ATTEMPTS)} = ${expr.v(0)}, ` +
+      `${expr.n(A.LINK)} = if_not_exists(${expr.n(A.LINK)}, ${expr.v(0)}) + ${expr.v(1)}, ` +
+      `${expr.n(A.UPDATED_AT)} = ${expr.v(new Date(nowMs).toISOString())}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))} ` +
+      `REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT, A.LEASE_UNTIL_MS].map((name) => expr.n(name)).join(', ')}`;
+    try {
+      const output = await this.dynamodb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: taskId },
+          ConditionExpression: condition,
+          UpdateExpression: update,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'reopened', link: Number((output.Attributes as TaskStateItem | undefined)?.link ?? 1) };
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
+      return { kind: 'refused', item: refused.item };
+    }
+  }
+
+  /**
+   * `cancel`: a task that is not running (queued, scheduled, retrying, or not yet recorded) becomes `cancelled`; its
+   * later deliveries are acknowledged without running. Refused when it is running under a live lease or finished.
+   */
+  public async cancel(taskId: string): Promise<CancelResult> {
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const expr = new Expr();
+    const condition =
+      `${expr.from(TASK_TRANSITIONS.cancel.from)} AND ` +
+      `(attribute_not_exists(${expr.n(A.LEASE_UNTIL_MS)}) OR ${expr.n(A.LEASE_UNTIL_MS)} < ${expr.v(nowMs)})`;
+    const update =
+      `SET ${expr.n(A.STATUS)} = ${expr.v('cancelled')}, ${expr.n(A.FINISHED_AT)} = ${expr.v(nowIso)}, ` +
+      `${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`;
+    try {
+      const output = await this.dynamodb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: taskId },
+          ConditionExpression: condition,
+          UpdateExpression: update,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'cancelled', previous: output.Attributes as TaskStateItem | undefined };
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
+      const item = refused.item ?? (await this.get(taskId));
+      if (item === undefined) return this.cancel(taskId);
+      return { kind: 'refused', item };
+    }
+  }
+
+  private async closeOnce(taskId: string, token: string, input: CloseInput): Promise<CloseResult> {
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const rule = TASK_TRANSITIONS[input.transition as TaskTransition];
+    const expr = new Expr();
+    const condition = `${expr.from(rule.from)} AND ${expr.n(A.LEASE_TOKEN)} = ${expr.v(token)}`;
+    const sets = [`${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}`, `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`];
+    const set = (attribute: string, value: unknown): void => {
+      sets.push(`${expr.n(attribute)} = ${expr.v(value)}`);
+    };
+    switch (input.transition) {
+      case 'succeed':
+        set(A.STATUS, 'succeeded');
+        set(A.FINISHED_AT, nowIso);
+        if (input.result !== undefined) set(A.RESULT, input.result);
+        if (input.resultRef !== undefined) set(A.RESULT_REF, input.resultRef);
+        break;
+      case 'retry':
+        set(A.STATUS, 'retrying');
+        set(A.LAST_ERROR, input.error);
+        break;
+      case 'deadLetter':
+        set(A.STATUS, 'dead');
+        set(A.DEAD_REASON, input.reason);
+        set(A.LAST_ERROR, input.error);
+        set(A.ATTEMPTS, input.attempts);
+        set(A.DEAD_AT, nowIso);
+        set(A.FINISHED_AT, nowIso);
+        sets.push(`${expr.n(A.DEAD_TASK_NAME)} = ${expr.n(A.TASK_NAME)}`);
+        break;
+      case 'hop':
+        set(A.STATUS, 'scheduled');
+        set(A.LINK, input.link);
+        set(A.ETA, input.eta);
+        break;
+      case 'move':
+        set(A.STATUS, 'queued');
+        set(A.LINK, input.link);
+        set(A.QUEUE, input.queue);
+        set(A.ROUTE, input.route);
+        break;
+      case 'hold':
+        set(A.LINK, input.link);
+        break;
+      case 'handOver':
+        set(A.STATUS, 'rerouted');
+        set(A.QUEUE, input.queue);
+        set(A.ROUTE, input.route);
+        set(A.FINISHED_AT, nowIso);
+        break;
+      case 'release':
+        break;
+    }
+    try {
+      await this.dynamodb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: taskId },
+          ConditionExpression: condition,
+          // The token stays: a retried write that meets its own first one recognises it (see `closedBy`).
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw error;
+      const item = refused.item ?? (await this.get(taskId));
+      return item !== undefined && closedBy(item, token, input) ? 'applied' : 'refused';
+    }
+  }
+
+  private whyRefused(item: TaskStateItem, input: AcquireInput, nowMs: number): AcquireResult {
+    if (item.leaseToken === input.token) return { kind: 'acquired', previous: undefined };
+    if (item.taskName !== undefined && item.taskName !== input.task.task) return { kind: 'foreign', item };
+    if (isTerminalStatus(item.status) && !(item.status === 'dead' && input.redriven)) return { kind: 'terminal', item };
+    if ((item.link ?? 0) > (input.task.link ?? 0)) return { kind: 'stale', item };
+    if (item.leaseUntilMs !== undefined && item.leaseUntilMs >= nowMs) {
+      const holder = leaseMessageId(item.leaseToken);
+      return { kind: 'leased', item, sameMessage: holder !== undefined && holder === leaseMessageId(input.token) };
+    }
+    // Every rule of the condition holds now: the item changed between the write and the read. Say so as a lease
+    // held for a moment, so the delivery comes back shortly.
+    return { kind: 'leased', item: { ...item, leaseUntilMs: nowMs + 1000 }, sameMessage: true };
+  }
+
+  private expiresAt(nowMs: number = this.now()): number {
+    return Math.floor(nowMs / 1000) + this.ttlSeconds;
+  }
+}
+
+/** Whether `item` already shows the closing write `input` made with `token` (a retried write meeting its first). */
+function closedBy(item: TaskStateItem, token: string, input: CloseInput): boolean {
+  if (item.leaseToken !== token || item.leaseUntilMs !== undefined) return false;
+  switch (input.transition) {
+    case 'succeed':
+      return item.status === 'succeeded';
+    case 'retry':
+      return item.status === 'retrying';
+    case 'deadLetter':
+      return item.status === 'dead';
+    case 'hop':
+    case 'move':
+    case 'hold':
+      return item.link === input.link;
+    case 'handOver':
+      return item.status === 'rerouted';
+    case 'release':
+      return true;
+  }
+}

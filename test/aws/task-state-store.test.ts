@@ -1,0 +1,303 @@
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TASK_TRANSITIONS, TASK_TRANSITION_NAMES, TaskTable, type TaskStateItem } from '../../lib/contract';
+import { TaskStateStore, leaseToken, type AcquireInput, type TaskIdentity } from '../../lib/aws/task-state-store';
+import { emulatorClients, sdkClientsForEmulators, uniqueName } from '../support/emulator-env';
+
+const raw = emulatorClients();
+const sdk = sdkClientsForEmulators();
+const tableName = uniqueName('state');
+let clock = Date.parse('2026-11-29T10:00:00.000Z');
+const store = new TaskStateStore({ dynamodb: sdk.dynamodb, tableName, now: () => clock, sleep: async () => undefined });
+let counter = 0;
+
+function task(overrides: Partial<TaskIdentity> = {}): TaskIdentity {
+  counter += 1;
+  return {
+    id: `01TASK${String(counter).padStart(20, '0')}`,
+    task: 'email.send',
+    route: { destination: 'default', ruleId: null },
+    publishedAt: '2026-11-29T09:59:00.000Z',
+    ...overrides,
+  };
+}
+
+function acquireInput(identity: TaskIdentity, overrides: Partial<AcquireInput> = {}): AcquireInput {
+  return {
+    task: identity,
+    purpose: 'claim',
+    token: leaseToken('msg-1'),
+    leaseUntilMs: clock + 30_000,
+    queue: 'default',
+    attempt: 1,
+    redriven: false,
+    ...overrides,
+  };
+}
+
+async function item(taskId: string): Promise<TaskStateItem | undefined> {
+  const output = await sdk.dynamodb.send(new GetCommand({ TableName: tableName, Key: { taskId }, ConsistentRead: true }));
+  return output.Item as TaskStateItem | undefined;
+}
+
+/** Brings a fresh task to `status` through the adapter's own transitions, and returns it with the last lease token. */
+async function taskIn(status: 'queued' | 'scheduled' | 'retrying' | 'running' | 'succeeded' | 'dead' | 'rerouted' | 'cancelled'): Promise<{ identity: TaskIdentity; token: string }> {
+  const identity = task();
+  const token = leaseToken('msg-setup');
+  if (status === 'queued' || status === 'scheduled' || status === 'rerouted') {
+    await store.create({ task: identity, status, queue: 'default' });
+    return { identity, token };
+  }
+  if (status === 'cancelled') {
+    await store.cancel(identity.id);
+    return { identity, token };
+  }
+  await store.acquire(acquireInput(identity, { token }));
+  if (status === 'retrying') await store.close(identity.id, token, { transition: 'retry', error: { type: 'Error', message: 'boom' } });
+  if (status === 'succeeded') await store.close(identity.id, token, { transition: 'succeed', result: { ok: true } });
+  if (status === 'dead') {
+    await store.close(identity.id, token, { transition: 'deadLetter', reason: 'attempts-exhausted', error: { type: 'Error', message: 'boom' }, attempts: 3 });
+  }
+  return { identity, token };
+}
+
+beforeAll(async () => {
+  await raw.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: TaskTable.PARTITION_KEY, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: TaskTable.PARTITION_KEY, KeyType: 'HASH' }],
+    }),
+  );
+});
+
+afterAll(async () => {
+  await raw.dynamodb.send(new DeleteTableCommand({ TableName: tableName }));
+  raw.dynamodb.destroy();
+  sdk.dynamodb.destroy();
+});
+
+describe('the transition table', () => {
+  it('names who makes every transition and what it needs', () => {
+    for (const name of TASK_TRANSITION_NAMES) {
+      const rule = TASK_TRANSITIONS[name];
+      expect(rule.from.length).toBeGreaterThan(0);
+      expect(rule.by.length).toBeGreaterThan(0);
+      expect(rule.summary.length).toBeGreaterThan(10);
+    }
+    // Only the runtime runs tasks; only a redrive reopens one.
+    expect(TASK_TRANSITIONS.claim.by).toEqual(['runtime']);
+    expect(TASK_TRANSITIONS.reopen.by).toEqual(['cli']);
+  });
+});
+
+describe('create (SDK)', () => {
+  it('writes the first record once; a second create with the id finds the first and writes nothing', async () => {
+    const identity = task({ eta: '2026-11-30T00:00:00.000Z' });
+    expect(await store.create({ task: identity, status: 'scheduled', queue: 'default', dedupKey: 'k' })).toEqual({ kind: 'created' });
+    const second = await store.create({ task: identity, status: 'queued', queue: 'bulk' });
+    expect(second.kind).toBe('exists');
+    expect(await item(identity.id)).toMatchObject({ status: 'scheduled', queue: 'default', dedupKey: 'k', attempts: 0, link: 0 });
+  });
+
+  it('discard removes an untouched record and refuses one a consumer has leased', async () => {
+    const untouched = task();
+    await store.create({ task: untouched, status: 'queued', queue: 'default' });
+    expect(await store.discard(untouched.id, 'queued')).toBe(true);
+    expect(await item(untouched.id)).toBeUndefined();
+
+    const claimed = task();
+    await store.create({ task: claimed, status: 'queued', queue: 'default' });
+    await store.acquire(acquireInput(claimed));
+    expect(await store.discard(claimed.id, 'queued')).toBe(false);
+    expect((await item(claimed.id))?.status).toBe('running');
+  });
+});
+
+describe('claim (runtime)', () => {
+  it.each(['queued', 'scheduled', 'retrying'] as const)('takes a %s task and marks it running at the attempt', async (status) => {
+    const { identity } = await taskIn(status);
+    const result = await store.acquire(acquireInput(identity, { attempt: 2 }));
+    expect(result.kind).toBe('acquired');
+    expect(await item(identity.id)).toMatchObject({ status: 'running', attempts: 2, queue: 'default' });
+  });
+
+  it('creates the item of a task the publish did not record', async () => {
+    const identity = task();
+    const result = await store.acquire(acquireInput(identity));
+    expect(result).toEqual({ kind: 'acquired', previous: undefined });
+    expect(await item(identity.id)).toMatchObject({ status: 'running', taskName: 'email.send', attempts: 1, createdAt: identity.publishedAt });
+  });
+
+  it.each(['succeeded', 'dead', 'rerouted', 'cancelled'] as const)('refuses a %s task as terminal', async (status) => {
+    const { identity } = await taskIn(status);
+    const result = await store.acquire(acquireInput(identity, { token: leaseToken('msg-dup') }));
+    expect(result.kind).toBe('terminal');
+    expect((await item(identity.id))?.status).toBe(status);
+  });
+
+  it('lets a redriven DLQ copy take a dead task', async () => {
+    const { identity } = await taskIn('dead');
+    const result = await store.acquire(acquireInput(identity, { token: leaseToken('msg-redriven'), redriven: true }));
+    expect(result.kind).toBe('acquired');
+    expect(await item(identity.id)).toMatchObject({ status: 'running' });
+    expect((await item(identity.id))?.deadReason).toBeUndefined();
+  });
+
+  it('refuses while another delivery holds a live lease, and says whether it was this same message', async () => {
+    const { identity } = await taskIn('running');
+    const other = await store.acquire(acquireInput(identity, { token: leaseToken('msg-other') }));
+    expect(other).toMatchObject({ kind: 'leased', sameMessage: false });
+    const same = await store.acquire(acquireInput(identity, { token: leaseToken('msg-setup') }));
+    expect(same).toMatchObject({ kind: 'leased', sameMessage: true });
+  });
+
+  it('takes over a running task whose lease expired, reporting the interrupted attempt', async () => {
+    const { identity } = await taskIn('running');
+    clock += 60_000;
+    const result = await store.acquire(acquireInput(identity, { token: leaseToken('msg-again'), attempt: 2 }));
+    expect(result.kind).toBe('acquired');
+    expect(result.kind === 'acquired' ? result.previous?.status : undefined).toBe('running');
+  });
+
+  it('refuses a message that claims the id of a task of another name', async () => {
+    const { identity } = await taskIn('queued');
+    const result = await store.acquire(acquireInput({ ...identity, task: 'report.render' }, { token: leaseToken('msg-forged') }));
+    expect(result.kind).toBe('foreign');
+    expect(await item(identity.id)).toMatchObject({ status: 'queued', taskName: 'email.send' });
+  });
+
+  it('refuses an older link of the message chain as stale', async () => {
+    const { identity, token } = await taskIn('running');
+    await store.close(identity.id, token, { transition: 'hop', link: 1, eta: '2026-12-01T00:00:00.000Z' });
+    const stale = await store.acquire(acquireInput({ ...identity, link: 0 }, { token: leaseToken('msg-old-link') }));
+    expect(stale.kind).toBe('stale');
+    const live = await store.acquire(acquireInput({ ...identity, link: 1 }, { token: leaseToken('msg-new-link'), purpose: 'lease' }));
+    expect(live.kind).toBe('acquired');
+  });
+
+  it('recognises its own earlier write when a retried request meets it (lost response)', async () => {
+    const identity = task();
+    const input = acquireInput(identity);
+    await store.acquire(input);
+    expect(await store.acquire(input)).toEqual({ kind: 'acquired', previous: undefined });
+  });
+});
+
+describe('lease (runtime) and the closing transitions', () => {
+  it('keeps the status of a leased task and creates a queued item when none existed', async () => {
+    const { identity } = await taskIn('scheduled');
+    await store.acquire(acquireInput(identity, { purpose: 'lease' }));
+    expect(await item(identity.id)).toMatchObject({ status: 'scheduled', attempts: 0 });
+    const fresh = task();
+    await store.acquire(acquireInput(fresh, { purpose: 'lease' }));
+    expect(await item(fresh.id)).toMatchObject({ status: 'queued', attempts: 0 });
+  });
+
+  it('succeed records the result and ends the lease; retrying the same write reports applied', async () => {
+    const { identity, token } = await taskIn('running');
+    expect(await store.close(identity.id, token, { transition: 'succeed', result: { messageId: 'm-1' } })).toBe('applied');
+    expect(await store.close(identity.id, token, { transition: 'succeed', result: { messageId: 'm-1' } })).toBe('applied');
+    const stored = await item(identity.id);
+    expect(stored).toMatchObject({ status: 'succeeded', result: { messageId: 'm-1' } });
+    expect(stored?.leaseUntilMs).toBeUndefined();
+  });
+
+  it('succeed stores a large result by reference alone (no inline result attribute)', async () => {
+    const { identity, token } = await taskIn('running');
+    const resultRef = { bucket: 'b', key: `task-results/${identity.id}.json`, bytes: 40_000 };
+    expect(await store.close(identity.id, token, { transition: 'succeed', resultRef })).toBe('applied');
+    const stored = await item(identity.id);
+    expect(stored?.resultRef).toEqual(resultRef);
+    expect(stored?.result).toBeUndefined();
+  });
+
+  it('refuses every closing write of a lease that was taken over', async () => {
+    const { identity, token } = await taskIn('running');
+    clock += 60_000;
+    const takeover = leaseToken('msg-takeover');
+    await store.acquire(acquireInput(identity, { token: takeover, attempt: 2 }));
+    for (const input of [
+      { transition: 'succeed' } as const,
+      { transition: 'retry', error: { type: 'E', message: 'm' } } as const,
+      { transition: 'deadLetter', reason: 'non-retryable', error: { type: 'E', message: 'm' }, attempts: 1 } as const,
+      { transition: 'hop', link: 1, eta: '2026-12-01T00:00:00.000Z' } as const,
+      { transition: 'move', link: 1, queue: 'bulk', route: { destination: 'bulk', ruleId: 'r' } } as const,
+      { transition: 'hold', link: 1 } as const,
+      { transition: 'handOver', queue: 'legacy', route: { destination: 'legacy', ruleId: 'r' } } as const,
+      { transition: 'release' } as const,
+    ]) {
+      expect(await store.close(identity.id, token, input)).toBe('refused');
+    }
+    expect(await item(identity.id)).toMatchObject({ status: 'running', attempts: 2, leaseToken: takeover });
+  });
+
+  it('retry, deadLetter, hop, move, hold, handOver and release each leave the documented state', async () => {
+    const error = { type: 'Error', message: 'boom' };
+    const cases = [
+      [{ transition: 'retry', error }, { status: 'retrying', lastError: error }],
+      [{ transition: 'deadLetter', reason: 'attempts-exhausted', error, attempts: 3 }, { status: 'dead', deadReason: 'attempts-exhausted', deadTaskName: 'email.send', attempts: 3 }],
+      [{ transition: 'hop', link: 1, eta: '2026-12-01T00:00:00.000Z' }, { status: 'scheduled', link: 1, eta: '2026-12-01T00:00:00.000Z' }],
+      [{ transition: 'move', link: 1, queue: 'bulk', route: { destination: 'bulk', ruleId: 'to-bulk' } }, { status: 'queued', queue: 'bulk', link: 1 }],
+      [{ transition: 'hold', link: 1 }, { status: 'running', link: 1 }],
+      [{ transition: 'handOver', queue: 'legacy', route: { destination: 'legacy', ruleId: 'r' } }, { status: 'rerouted', queue: 'legacy' }],
+      [{ transition: 'release' }, { status: 'running' }],
+    ] as const;
+    for (const [input, expected] of cases) {
+      const { identity, token } = await taskIn('running');
+      expect(await store.close(identity.id, token, input)).toBe('applied');
+      const stored = await item(identity.id);
+      expect(stored).toMatchObject(expected);
+      expect(stored?.leaseUntilMs).toBeUndefined();
+    }
+  });
+
+  it('refuses succeed and retry on a task that is not running', async () => {
+    const identity = task();
+    const token = leaseToken('msg-lease');
+    await store.acquire(acquireInput(identity, { token, purpose: 'lease' }));
+    expect(await store.close(identity.id, token, { transition: 'succeed' })).toBe('refused');
+    expect(await store.close(identity.id, token, { transition: 'retry', error: { type: 'E', message: 'm' } })).toBe('refused');
+    expect((await item(identity.id))?.status).toBe('queued');
+  });
+});
+
+describe('reopen (CLI redrive)', () => {
+  it('makes a dead task queued with fresh attempts and a new link', async () => {
+    const { identity } = await taskIn('dead');
+    const result = await store.reopen(identity.id);
+    expect(result).toEqual({ kind: 'reopened', link: 1 });
+    const stored = await item(identity.id);
+    expect(stored).toMatchObject({ status: 'queued', attempts: 0, link: 1 });
+    expect(stored?.deadTaskName).toBeUndefined();
+  });
+
+  it.each(['queued', 'running', 'succeeded'] as const)('refuses a %s task', async (status) => {
+    const { identity } = await taskIn(status);
+    const result = await store.reopen(identity.id);
+    expect(result.kind).toBe('refused');
+    expect(result.kind === 'refused' ? result.item?.status : undefined).toBe(status);
+  });
+});
+
+describe('cancel (SDK, CLI)', () => {
+  it.each(['queued', 'scheduled', 'retrying'] as const)('cancels a %s task; its next delivery is terminal', async (status) => {
+    const { identity } = await taskIn(status);
+    expect((await store.cancel(identity.id)).kind).toBe('cancelled');
+    expect((await store.acquire(acquireInput(identity, { token: leaseToken('msg-after') }))).kind).toBe('terminal');
+  });
+
+  it('cancels a task that has no record yet', async () => {
+    const identity = task();
+    expect(await store.cancel(identity.id)).toEqual({ kind: 'cancelled', previous: undefined });
+    expect((await store.acquire(acquireInput(identity))).kind).toBe('terminal');
+  });
+
+  it.each(['running', 'succeeded', 'dead'] as const)('refuses a %s task', async (status) => {
+    const { identity } = await taskIn(status);
+    const result = await store.cancel(identity.id);
+    expect(result.kind).toBe('refused');
+    expect((await item(identity.id))?.status).toBe(status);
+  });
+});
