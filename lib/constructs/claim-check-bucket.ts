@@ -2,29 +2,29 @@ import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { EnvVar, Limits } from '../contract';
-import { ConstructPropsInvalidError } from './errors';
-import { DEFAULT_DLQ_RETENTION } from './task-queue';
+import {
+  CLAIM_CHECK_KEY_PREFIX,
+  CONSUMER_AWS_ACCESS,
+  EnvVar,
+  Limits,
+  MAX_DEAD_LETTER_SECONDS,
+  MAX_ETA_SECONDS,
+  MIN_CLAIM_CHECK_RETENTION_SECONDS,
+  TASK_RESULT_KEY_PREFIX,
+} from '../contract';
 import { type ITaskConsumer } from './task-consumer';
 import { between, validateProps } from './validation';
 
-/** Key prefix of every claim-check object: the SDK writes `claim-checks/<taskId>/<random hex>`. */
-export const CLAIM_CHECK_KEY_PREFIX = 'claim-checks/';
-
-/** Days between the longest DLQ retention and the claim-check expiry, so a redriven task still finds its payload. */
-const EXPIRY_MARGIN = Duration.days(7);
+/** Seconds in one day, the unit of S3 lifecycle rules. */
+const DAY_SECONDS = Duration.days(1).toSeconds();
 
 /** Props of {@link ClaimCheckBucket}. */
 export interface ClaimCheckBucketProps {
   /**
-   * Longest DLQ retention of the queues whose tasks this bucket holds payloads for; `expiration` must exceed it, so a
-   * dead-lettered task never loses its payload.
-   * @default Duration.days(14)
-   */
-  readonly longestDeadLetterRetention?: Duration;
-  /**
-   * How long a claim-check object lives before S3 deletes it; longer than `longestDeadLetterRetention`.
-   * @default - the longest DLQ retention plus 7 days (21 days)
+   * How long a claim-check or result object lives before S3 deletes it: whole days, at least 45 days
+   * (`MIN_CLAIM_CHECK_RETENTION_SECONDS`: the furthest accepted ETA, plus the longest DLQ stay, plus one day), so no
+   * accepted task outlives its payload.
+   * @default - Duration.seconds(MIN_CLAIM_CHECK_RETENTION_SECONDS) (45 days)
    */
   readonly expiration?: Duration;
   /**
@@ -46,25 +46,30 @@ export interface ClaimCheckBucketProps {
 }
 
 /**
- * The S3 bucket that holds claim-checked payloads: public access blocked, S3-managed encryption, TLS enforced,
- * server access logging, and objects that expire after (never before) the longest DLQ retention.
+ * The S3 bucket that holds claim-checked payloads (`claim-checks/`) and large task results (`task-results/`): public
+ * access blocked, S3-managed encryption, TLS enforced, server access logging, and objects that expire only after the
+ * furthest ETA plus the longest DLQ stay. Nobody deletes claim checks by hand: a redelivered or redriven copy of a
+ * message may still reference one, so the lifecycle is the only deleter.
  *
  * @example
- * const claimChecks = new ClaimCheckBucket(this, 'ClaimChecks', { longestDeadLetterRetention: Duration.days(14) });
+ * const claimChecks = new ClaimCheckBucket(this, 'ClaimChecks', { claimCheckThreshold: Size.kibibytes(256) });
  * claimChecks.bindTo(consumer);
  */
 export class ClaimCheckBucket extends Construct {
   /** The claim-check bucket. */
   public readonly bucket: Bucket;
-  /** When S3 expires claim-check objects. */
+  /**
+   * When S3 expires claim-check objects and task results. Results share the claim-check retention: 45 days outlives
+   * the 30-day TTL the runtime gives a task-state item after its last write, so a result reference in a live item
+   * never points at an expired object, and one retention keeps the bucket's rules simple.
+   */
   public readonly expiration: Duration;
   /** Envelope size above which payloads are claim-checked. */
   public readonly claimCheckThreshold: Size;
 
   public constructor(scope: Construct, id: string, props: ClaimCheckBucketProps = {}) {
     super(scope, id);
-    const longestDlq = props.longestDeadLetterRetention ?? DEFAULT_DLQ_RETENTION;
-    this.expiration = props.expiration ?? longestDlq.plus(EXPIRY_MARGIN);
+    this.expiration = props.expiration ?? Duration.seconds(MIN_CLAIM_CHECK_RETENTION_SECONDS);
     this.claimCheckThreshold = props.claimCheckThreshold ?? Size.bytes(Limits.DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES);
     validateProps(this, [
       {
@@ -72,26 +77,21 @@ export class ClaimCheckBucket extends Construct {
         value: this.claimCheckThreshold,
         check: between(Limits.SQS_MIN_MESSAGE_BYTES, Limits.SQS_MAX_MESSAGE_BYTES, 'bytes'),
       },
+      {
+        prop: 'expiration',
+        value: this.expiration,
+        check: (seconds, given) =>
+          seconds >= MIN_CLAIM_CHECK_RETENTION_SECONDS
+            ? undefined
+            : `must be at least ${MIN_CLAIM_CHECK_RETENTION_SECONDS} s (${MIN_CLAIM_CHECK_RETENTION_SECONDS / DAY_SECONDS} days: the furthest ETA of ${MAX_ETA_SECONDS / DAY_SECONDS} days, plus the longest DLQ stay of ${MAX_DEAD_LETTER_SECONDS / DAY_SECONDS} days, plus 1 day), or a claim-checked task can outlive its payload (given ${given})`,
+      },
+      {
+        prop: 'expiration',
+        value: this.expiration,
+        check: (seconds, given) =>
+          seconds % DAY_SECONDS === 0 ? undefined : `must be a whole number of days, the unit of S3 lifecycle rules (given ${given})`,
+      },
     ]);
-    if (!this.expiration.isUnresolved() && !longestDlq.isUnresolved()) {
-      const expirySeconds = this.expiration.toSeconds();
-      if (expirySeconds <= longestDlq.toSeconds()) {
-        throw new ConstructPropsInvalidError(
-          this.node.path,
-          'expiration',
-          `${expirySeconds} s`,
-          `expiration must be longer than the longest DLQ retention (${longestDlq.toSeconds()} s), or a dead-lettered task loses its payload (given ${expirySeconds} s)`,
-        );
-      }
-      if (expirySeconds % Duration.days(1).toSeconds() !== 0) {
-        throw new ConstructPropsInvalidError(
-          this.node.path,
-          'expiration',
-          `${expirySeconds} s`,
-          `expiration must be a whole number of days, the unit of S3 lifecycle rules (given ${expirySeconds} s)`,
-        );
-      }
-    }
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logsBucket = props.serverAccessLogsBucket ?? this.createLogsBucket(removalPolicy);
@@ -105,6 +105,7 @@ export class ClaimCheckBucket extends Construct {
       removalPolicy,
       lifecycleRules: [
         { id: 'expire-claim-checks', prefix: CLAIM_CHECK_KEY_PREFIX, expiration: this.expiration },
+        { id: 'expire-task-results', prefix: TASK_RESULT_KEY_PREFIX, expiration: this.expiration },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
     });
@@ -112,7 +113,8 @@ export class ClaimCheckBucket extends Construct {
 
   /**
    * Tells the consumer the bucket and threshold (`BOSUN_BUCKET_NAME`, `BOSUN_CLAIM_CHECK_THRESHOLD_BYTES`) and grants
-   * get, put and delete on claim-check objects only.
+   * exactly the S3 access of `CONSUMER_AWS_ACCESS`: each object action on its key prefix only, and each bucket action
+   * (ListBucket) with an `s3:prefix` condition limited to its prefix.
    *
    * @example
    * claimChecks.bindTo(consumer);
@@ -120,19 +122,27 @@ export class ClaimCheckBucket extends Construct {
   public bindTo(consumer: ITaskConsumer): void {
     consumer.addEnvironment(EnvVar.BUCKET_NAME, this.bucket.bucketName);
     consumer.addEnvironment(EnvVar.CLAIM_CHECK_THRESHOLD_BYTES, String(this.claimCheckThreshold.toBytes()));
-    consumer.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-        resources: [this.bucket.arnForObjects(`${CLAIM_CHECK_KEY_PREFIX}*`)],
-      }),
-    );
     const bucketLogicalId = Stack.of(this).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
-    Validations.of(consumer).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${CLAIM_CHECK_KEY_PREFIX}*]`,
-      reason:
-        'Claim-check keys (claim-checks/<taskId>/<random>) are created per task and unknown in advance; the grant is get/put/delete on that prefix of the claim-check bucket only.',
-    });
+    for (const access of CONSUMER_AWS_ACCESS.claimCheckBucket.objects) {
+      const keys = `${access.keyPrefix}*`;
+      consumer.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: [access.action], resources: [this.bucket.arnForObjects(keys)] }),
+      );
+      Validations.of(consumer).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${keys}]`,
+        reason: `Keys under ${access.keyPrefix} are created per task and unknown in advance; the consumer ${access.purpose}, with ${access.action} on that prefix of the claim-check bucket only.`,
+      });
+    }
+    for (const access of CONSUMER_AWS_ACCESS.claimCheckBucket.bucket) {
+      consumer.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [access.action],
+          resources: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': `${access.keyPrefix}*` } },
+        }),
+      );
+    }
   }
 
   private createLogsBucket(removalPolicy: RemovalPolicy): Bucket {

@@ -1,4 +1,4 @@
-export { ClaimCheckBucket, CLAIM_CHECK_KEY_PREFIX } from './claim-check-bucket';
+export { ClaimCheckBucket } from './claim-check-bucket';
 export type { ClaimCheckBucketProps } from './claim-check-bucket';
 export { CONSUMER_ARCHITECTURE, CONSUMER_BUNDLING, CONSUMER_RUNTIME } from './consumer-bundling';
 export { ConstructPropsInvalidError } from './errors';
@@ -7,8 +7,8 @@ export type { AlarmSeverity, PlatformMonitoringProps, QueueMonitoringOptions, Se
 export { findProjectRoot } from './project-root';
 export { ROUTING_PROFILE_NAME, RoutingFlags } from './routing-flags';
 export type { RoutingFlagsProps } from './routing-flags';
-export { METRICS_NAMESPACE, TaskConsumer } from './task-consumer';
-export type { ITaskConsumer, TaskConsumerProps } from './task-consumer';
+export { METRICS_NAMESPACE, TASK_TIME_LIMIT_SAFETY_MARGIN, TaskConsumer } from './task-consumer';
+export type { ConsumerTask, ITaskConsumer, TaskConsumerProps } from './task-consumer';
 export {
   DEFAULT_DLQ_RETENTION,
   DEFAULT_MAX_RECEIVE_COUNT,

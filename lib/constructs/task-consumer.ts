@@ -1,5 +1,5 @@
 import { isAbsolute, join } from 'node:path';
-import { Annotations, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LoggingFormat } from 'aws-cdk-lib/aws-lambda';
@@ -29,10 +29,35 @@ export interface ITaskConsumer extends IConstruct, IGrantable {
   addEnvironment(name: string, value: string): void;
 }
 
+/**
+ * What the consumer needs to know of one task it runs to check it at synth; a runtime `defineTask(...)` result
+ * satisfies it structurally.
+ */
+export interface ConsumerTask {
+  /** Task name, for example `email.send`. */
+  readonly name: string;
+  /** Attempts the task may use in all; at most the queue's `maxReceiveCount`, or SQS dead-letters it early. */
+  readonly maxAttempts: number;
+  /** Longest time one attempt may run, in seconds; plus the runtime's safety margin, at most the function timeout. */
+  readonly timeLimitSeconds: number;
+}
+
+/**
+ * Time the consumer runtime keeps between an attempt's time limit and the invocation's end, to record the outcome
+ * (the runtime's `DEFAULT_SAFETY_MARGIN_MS`): an attempt starts only if its time limit plus this margin is left.
+ */
+export const TASK_TIME_LIMIT_SAFETY_MARGIN = Duration.seconds(2);
+
 /** Props of {@link TaskConsumer}. */
 export interface TaskConsumerProps {
   /** The task queue this consumer serves; its event source reads from it and failures go to its DLQ. */
   readonly queue: ITaskQueue;
+  /**
+   * The tasks the entry registers. Each task's `maxAttempts` must be at most the queue's `maxReceiveCount`, and its
+   * `timeLimitSeconds` plus {@link TASK_TIME_LIMIT_SAFETY_MARGIN} at most `timeout`: otherwise SQS dead-letters the
+   * task before its attempts run out, or the task can never start.
+   */
+  readonly tasks: readonly ConsumerTask[];
   /** Entry file exporting `handler`, absolute or relative to `projectRoot`, for example `lambdas/default-consumer.ts`. */
   readonly entry: string;
   /**
@@ -110,6 +135,7 @@ const MAX_MEMORY_MIB = 10_240;
  * const consumer = new TaskConsumer(this, 'DefaultConsumer', {
  *   queue,
  *   entry: 'lambdas/default-consumer.ts',
+ *   tasks: exampleTasks,
  *   timeout: Duration.seconds(60),
  *   batchSize: 10,
  *   maxConcurrency: 10,
@@ -177,6 +203,8 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
       );
     }
 
+    this.validateTasks(props.tasks, props.queue, timeout);
+
     const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
     this.queue = props.queue;
     this.logGroup = new LogGroup(this, 'LogGroup', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
@@ -227,6 +255,30 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
     this.addEnvironment(EnvVar.DLQ_URL, props.queue.deadLetterQueue.queueUrl);
     props.queue.grantSendToDeadLetterQueue(this);
     this.acknowledgeKeyGrant(props.queue.deadLetterQueue);
+  }
+
+  /** Throws {@link ConstructPropsInvalidError} for the first task the queue or the function timeout cannot run. */
+  private validateTasks(tasks: readonly ConsumerTask[], queue: ITaskQueue, timeout: Duration): void {
+    const maxReceiveCount = queue.maxReceiveCount;
+    const marginSeconds = TASK_TIME_LIMIT_SAFETY_MARGIN.toSeconds();
+    for (const task of tasks) {
+      if (!Token.isUnresolved(maxReceiveCount) && task.maxAttempts > maxReceiveCount) {
+        throw new ConstructPropsInvalidError(
+          this.node.path,
+          'tasks',
+          String(task.maxAttempts),
+          `task "${task.name}": maxAttempts ${task.maxAttempts} exceeds the max receive count ${maxReceiveCount} of queue ${queue.taskQueueName}; raise maxReceiveCount or lower maxAttempts`,
+        );
+      }
+      if (!timeout.isUnresolved() && task.timeLimitSeconds + marginSeconds > timeout.toSeconds()) {
+        throw new ConstructPropsInvalidError(
+          this.node.path,
+          'tasks',
+          `${task.timeLimitSeconds} s`,
+          `task "${task.name}": timeLimitSeconds ${task.timeLimitSeconds} plus the ${marginSeconds} s safety margin exceeds the timeout ${timeout.toSeconds()} s of the consumer of queue ${queue.taskQueueName}; raise the timeout or lower timeLimitSeconds`,
+        );
+      }
+    }
   }
 
   /** Sets one environment variable of the consumer function. */

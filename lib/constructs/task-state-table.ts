@@ -2,7 +2,7 @@ import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { EnvVar, TaskTable } from '../contract';
+import { CONSUMER_AWS_ACCESS, EnvVar, TaskTable } from '../contract';
 import { type ITaskConsumer } from './task-consumer';
 
 /** Props of {@link TaskStateTable}. */
@@ -23,16 +23,6 @@ export interface TaskStateTableProps {
    */
   readonly deletionProtection?: boolean;
 }
-
-/** DynamoDB actions a consumer needs: conditional state transitions, reads by id, and dead-task listing. */
-const READ_WRITE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:ConditionCheckItem',
-];
 
 /**
  * The task-state table: one item per task, on-demand, TTL on `expiresAt`, point-in-time recovery, and the sparse
@@ -77,8 +67,9 @@ export class TaskStateTable extends Construct {
   }
 
   /**
-   * Tells the consumer the table (`BOSUN_TABLE_NAME`) and grants item reads and writes on the table and queries on the
-   * dead-tasks index, nothing else (no scans, no table management).
+   * Tells the consumer the table (`BOSUN_TABLE_NAME`) and grants exactly the DynamoDB actions of `CONSUMER_AWS_ACCESS`
+   * (conditional `UpdateItem` transitions and a consistent `GetItem` after a refused condition) on the table, and
+   * nothing on its index: no queries, scans, puts, deletes or table management.
    *
    * @example
    * table.bindTo(consumer);
@@ -88,8 +79,8 @@ export class TaskStateTable extends Construct {
     consumer.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        actions: READ_WRITE_ACTIONS,
-        resources: [this.table.tableArn, this.deadTasksIndexArn],
+        actions: [...CONSUMER_AWS_ACCESS.taskStateTable.actions],
+        resources: [this.table.tableArn],
       }),
     );
   }

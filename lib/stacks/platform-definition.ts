@@ -1,12 +1,18 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Limits } from '../contract';
-import { type QueueMonitoringOptions, TaskQueueEncryption } from '../constructs';
+import { type ConsumerTask, type QueueMonitoringOptions, TaskQueueEncryption } from '../constructs';
+import { bulkTasks, exampleTasks } from '../../lambdas/tasks';
 import { PlatformDefinitionInvalidError } from './errors';
 
 /** How one queue's consumer function runs. */
 export interface ConsumerDefinition {
   /** Entry file exporting `handler`, relative to the project root, for example `lambdas/default-consumer.ts`. */
   readonly entry: string;
+  /**
+   * The tasks `entry` registers (its `defineTask(...)` results). Checked at synth: each task's `maxAttempts` at most
+   * the queue's `maxReceiveCount`, and its time limit plus the runtime's 2 s safety margin at most `timeout`.
+   */
+  readonly tasks: readonly ConsumerTask[];
   /** Function timeout, 1–900 s; the queue's visibility timeout is derived from it (6 ×). */
   readonly timeout: Duration;
   /** Function memory in MiB, 128–10240. */
@@ -67,6 +73,7 @@ export const DEFAULT_PLATFORM: PlatformDefinition = {
       name: 'default',
       consumer: {
         entry: 'lambdas/default-consumer.ts',
+        tasks: exampleTasks,
         timeout: Duration.seconds(30),
         memorySize: 512,
         batchSize: 10,
@@ -80,6 +87,7 @@ export const DEFAULT_PLATFORM: PlatformDefinition = {
       name: 'bulk',
       consumer: {
         entry: 'lambdas/bulk-consumer.ts',
+        tasks: bulkTasks,
         timeout: Duration.minutes(5),
         memorySize: 1024,
         batchSize: 100,

@@ -105,7 +105,6 @@ export class PlatformStack extends Stack {
     }
 
     this.claimChecks = new ClaimCheckBucket(this, 'ClaimChecks', {
-      longestDeadLetterRetention: DEFAULT_DLQ_RETENTION,
       claimCheckThreshold: definition.claimCheckThreshold,
     });
     this.taskState = new TaskStateTable(this, 'TaskState', {
@@ -135,6 +134,7 @@ export class PlatformStack extends Stack {
       const consumer = new TaskConsumer(this, queueOutputKey(queue.name, 'Consumer'), {
         queue: this.taskQueues[index]!,
         entry: queue.consumer.entry,
+        tasks: queue.consumer.tasks,
         functionName: `${prefix}-${queue.name}-consumer`,
         timeout: queue.consumer.timeout,
         memorySize: queue.consumer.memorySize,

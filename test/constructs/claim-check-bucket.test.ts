@@ -1,9 +1,8 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { EnvVar } from '../../lib/contract';
-import { CLAIM_CHECK_KEY_PREFIX, ClaimCheckBucket, ConstructPropsInvalidError, TaskConsumer, TaskQueue } from '../../lib/constructs';
-import { CLAIM_CHECK_PREFIX } from '../../lib/aws/claim-check';
-import { FIXTURE_ENTRY, templateOf, testStack, thrownBy } from './helpers';
+import { EnvVar, MIN_CLAIM_CHECK_RETENTION_SECONDS } from '../../lib/contract';
+import { ClaimCheckBucket, ConstructPropsInvalidError, TaskConsumer, TaskQueue } from '../../lib/constructs';
+import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack, thrownBy } from './helpers';
 
 describe('ClaimCheckBucket', () => {
   it('blocks public access, encrypts, and enforces TLS', () => {
@@ -30,14 +29,29 @@ describe('ClaimCheckBucket', () => {
     });
   });
 
-  it('expires claim checks 7 days after the longest DLQ retention, so a dead task keeps its payload', () => {
+  it('expires claim checks and results after 45 days by default, past the furthest ETA plus the longest DLQ stay', () => {
     const stack = testStack();
-    new ClaimCheckBucket(stack, 'B', { longestDeadLetterRetention: Duration.days(14) });
+    new ClaimCheckBucket(stack, 'B');
     templateOf(stack).hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Id: 'expire-claim-checks', Prefix: 'claim-checks/', ExpirationInDays: 21, Status: 'Enabled' }),
+          Match.objectLike({ Id: 'expire-claim-checks', Prefix: 'claim-checks/', ExpirationInDays: 45, Status: 'Enabled' }),
+          Match.objectLike({ Id: 'expire-task-results', Prefix: 'task-results/', ExpirationInDays: 45, Status: 'Enabled' }),
           Match.objectLike({ Id: 'abort-incomplete-uploads', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+    expect(MIN_CLAIM_CHECK_RETENTION_SECONDS).toBe(45 * 86_400);
+  });
+
+  it('honours a longer expiration given in whole days', () => {
+    const stack = testStack();
+    new ClaimCheckBucket(stack, 'B', { expiration: Duration.days(60) });
+    templateOf(stack).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'expire-claim-checks', ExpirationInDays: 60 }),
+          Match.objectLike({ Id: 'expire-task-results', ExpirationInDays: 60 }),
         ]),
       },
     });
@@ -58,10 +72,10 @@ describe('ClaimCheckBucket', () => {
     template.allResourcesProperties('AWS::S3::Bucket', { AccessControl: Match.absent() });
   });
 
-  it('bindTo sets the bucket and threshold env vars and grants get/put/delete on claim-checks/* only', () => {
+  it('bindTo sets the bucket and threshold env vars and grants get on claim-checks/*, put on task-results/*, and a prefix-limited list', () => {
     const stack = testStack();
     const queue = new TaskQueue(stack, 'Q', { taskQueueName: 'default', visibilityTimeout: Duration.seconds(360) });
-    const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, timeout: Duration.seconds(60) });
+    const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, tasks: FIXTURE_TASKS, timeout: Duration.seconds(60) });
     new ClaimCheckBucket(stack, 'B', { claimCheckThreshold: Size.kibibytes(128) }).bindTo(consumer);
     const template = templateOf(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -72,37 +86,33 @@ describe('ClaimCheckBucket', () => {
         }),
       },
     });
+    const bucketArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^BBucket'), 'Arn'] };
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          {
-            Effect: 'Allow',
-            Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^BBucket'), 'Arn'] }, '/claim-checks/*']] },
-          },
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [bucketArn, '/claim-checks/*']] } },
+          { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [bucketArn, '/task-results/*']] } },
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: bucketArn, Condition: { StringLike: { 's3:prefix': 'claim-checks/*' } } },
         ]),
       },
     });
-  });
-
-  it('grants on the same key prefix the SDK writes claim checks under', () => {
-    expect(CLAIM_CHECK_KEY_PREFIX).toBe(CLAIM_CHECK_PREFIX);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('s3:DeleteObject');
   });
 
   describe('validation', () => {
-    it('rejects an expiration not longer than the longest DLQ retention', () => {
+    it('rejects an expiration shorter than the furthest ETA plus the longest DLQ stay', () => {
       const stack = testStack();
-      const error = thrownBy(() => new ClaimCheckBucket(stack, 'B', { expiration: Duration.days(14) }));
+      const error = thrownBy(() => new ClaimCheckBucket(stack, 'B', { expiration: Duration.days(21) }));
       expect(error).toBeInstanceOf(ConstructPropsInvalidError);
       expect(error.message).toBe(
-        'Test/B: expiration must be longer than the longest DLQ retention (1209600 s), or a dead-lettered task loses its payload (given 1209600 s)',
+        'Test/B: expiration must be at least 3888000 s (45 days: the furthest ETA of 30 days, plus the longest DLQ stay of 14 days, plus 1 day), or a claim-checked task can outlive its payload (given 1814400 s)',
       );
     });
 
     it('rejects an expiration that is not whole days', () => {
       const stack = testStack();
-      expect(thrownBy(() => new ClaimCheckBucket(stack, 'B', { expiration: Duration.hours(400) })).message).toBe(
-        'Test/B: expiration must be a whole number of days, the unit of S3 lifecycle rules (given 1440000 s)',
+      expect(thrownBy(() => new ClaimCheckBucket(stack, 'B', { expiration: Duration.hours(1090) })).message).toBe(
+        'Test/B: expiration must be a whole number of days, the unit of S3 lifecycle rules (given 3924000 s)',
       );
     });
 

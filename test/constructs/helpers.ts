@@ -1,10 +1,14 @@
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { type ConsumerTask } from '../../lib/constructs';
 import { RECOMMENDED_CONTEXT } from '../../lib/stacks/bosun-app';
 
 /** Entry file of the test consumer. */
 export const FIXTURE_ENTRY = join(__dirname, 'fixtures', 'handler.ts');
+
+/** The tasks the test consumer claims to run: within every test queue's receive count and every test timeout. */
+export const FIXTURE_TASKS: readonly ConsumerTask[] = [{ name: 'test.echo', maxAttempts: 1, timeLimitSeconds: 5 }];
 
 /** A stack in an app that skips asset bundling (bundling has its own test), with Bosun's recommended flags. */
 export function testStack(options: { bundle?: boolean } = {}): Stack {

@@ -1,12 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ConstructPropsInvalidError, PlatformMonitoring, TaskConsumer, TaskQueue } from '../../lib/constructs';
-import { FIXTURE_ENTRY, templateOf, testStack, thrownBy } from './helpers';
+import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack, thrownBy } from './helpers';
 
 function monitoredStack(props: ConstructorParameters<typeof PlatformMonitoring>[2] = {}) {
   const stack = testStack();
   const queue = new TaskQueue(stack, 'Q', { taskQueueName: 'default', visibilityTimeout: Duration.seconds(360) });
-  const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, timeout: Duration.seconds(60) });
+  const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, tasks: FIXTURE_TASKS, timeout: Duration.seconds(60) });
   const monitoring = new PlatformMonitoring(stack, 'M', { alarmNamePrefix: 'bosun-dev', dashboardName: 'bosun-dev', ...props });
   return { stack, queue, consumer, monitoring };
 }

@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Alarm, Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { EnvVar, ROUTING_DOCUMENT_SCHEMA, defaultRoutingDocument } from '../../lib/contract';
 import { RoutingFlags, TaskConsumer, TaskQueue } from '../../lib/constructs';
-import { FIXTURE_ENTRY, templateOf, testStack } from './helpers';
+import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack } from './helpers';
 
 function flagsStack(withAlarm = true) {
   const stack = testStack();
@@ -78,7 +78,7 @@ describe('RoutingFlags', () => {
   it('bindTo sets the three AppConfig ids and grants reading the routing profile only', () => {
     const { stack, flags } = flagsStack();
     const queue = new TaskQueue(stack, 'Q', { taskQueueName: 'default', visibilityTimeout: Duration.seconds(360) });
-    const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, timeout: Duration.seconds(60) });
+    const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, tasks: FIXTURE_TASKS, timeout: Duration.seconds(60) });
     flags.bindTo(consumer);
     const template = templateOf(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {

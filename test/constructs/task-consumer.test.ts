@@ -11,7 +11,7 @@ import {
   type TaskConsumerProps,
   TaskQueue,
 } from '../../lib/constructs';
-import { FIXTURE_ENTRY, templateOf, testStack, thrownBy } from './helpers';
+import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack, thrownBy } from './helpers';
 
 function consumerStack(props: Partial<TaskConsumerProps> = {}, visibilityTimeout = Duration.seconds(360)) {
   const stack = testStack();
@@ -19,6 +19,7 @@ function consumerStack(props: Partial<TaskConsumerProps> = {}, visibilityTimeout
   const consumer = new TaskConsumer(stack, 'C', {
     queue,
     entry: FIXTURE_ENTRY,
+    tasks: FIXTURE_TASKS,
     timeout: Duration.seconds(60),
     ...props,
   });
@@ -161,12 +162,27 @@ describe('TaskConsumer', () => {
         { batchSize: 20 },
         'Test/C: maxBatchingWindow must be at least 1 s when batchSize is above 10 (given 0 s with batchSize 20)',
       ],
+      [
+        'a task with more attempts than the queue receives (SQS would dead-letter it early)',
+        { tasks: [...FIXTURE_TASKS, { name: 'demo.flaky', maxAttempts: 6, timeLimitSeconds: 10 }] },
+        'Test/C: task "demo.flaky": maxAttempts 6 exceeds the max receive count 4 of queue default; raise maxReceiveCount or lower maxAttempts',
+      ],
+      [
+        'a task whose time limit plus the safety margin exceeds the function timeout (it could never start)',
+        { tasks: [{ name: 'report.render', maxAttempts: 1, timeLimitSeconds: 59 }] },
+        'Test/C: task "report.render": timeLimitSeconds 59 plus the 2 s safety margin exceeds the timeout 60 s of the consumer of queue default; raise the timeout or lower timeLimitSeconds',
+      ],
     ];
 
     it.each(cases)('rejects %s', (_label, props, message) => {
       const error = thrownBy(() => consumerStack(props));
       expect(error).toBeInstanceOf(ConstructPropsInvalidError);
       expect(error.message).toBe(message);
+    });
+
+    it('accepts tasks at the limits: maxAttempts equal to the receive count, time limit plus margin equal to the timeout', () => {
+      const { consumer } = consumerStack({ tasks: [{ name: 'demo.edge', maxAttempts: 4, timeLimitSeconds: 58 }] });
+      expect(consumer.queue.maxReceiveCount).toBe(4);
     });
 
     it('rejects a queue visibility timeout shorter than the function timeout', () => {
@@ -182,7 +198,7 @@ describe('TaskConsumer', () => {
     const stack = testStack({ bundle: true });
     const queue = new TaskQueue(stack, 'Q', { taskQueueName: 'default', visibilityTimeout: Duration.seconds(360) });
     // WHEN
-    new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, timeout: Duration.seconds(60) });
+    new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, tasks: FIXTURE_TASKS, timeout: Duration.seconds(60) });
     const assembly = stack.node.root as unknown as { synth(): { directory: string } };
     const outdir = assembly.synth().directory;
     // THEN the asset holds index.js (CJS, minified) and its map
