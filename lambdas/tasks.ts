@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { TaskNonRetryableError, defineTask } from '../lib/runtime';
+import { chaosTasks } from './chaos-tasks';
 
 /**
  * The example tasks of the platform, importable by the producer SDK, the CLI and the demo (names and zod schemas) and
@@ -103,7 +104,7 @@ export const demoReject = defineTask({
 });
 
 /** Every example task: what the `default` queue's consumer runs. */
-export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoSpin, demoReject] as const;
+export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoSpin, demoReject, ...chaosTasks] as const;
 
-/** What the `bulk` queue's consumer runs. */
-export const bulkTasks = [reportRender, emailSend] as const;
+/** What the `bulk` queue's consumer runs (the chaos tasks too: `npm run chaos` routes them there for a while). */
+export const bulkTasks = [reportRender, emailSend, ...chaosTasks] as const;

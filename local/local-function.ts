@@ -23,6 +23,8 @@ export interface LocalFunctionProps {
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** The invocation's event, so {@link LocalFunction.crashOne} can say which records it killed. */
+  readonly event: unknown;
 }
 
 interface WorkerReply {
@@ -31,6 +33,24 @@ interface WorkerReply {
   readonly result?: unknown;
   readonly errorType?: string;
   readonly errorMessage?: string;
+}
+
+/** The `id` of each SQS record body of an event that is a JSON object with a string `id`. */
+function recordTaskIds(event: unknown): string[] {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  if (!Array.isArray(records)) return [];
+  const ids: string[] = [];
+  for (const record of records as unknown[]) {
+    const body = (record as { body?: unknown } | null)?.body;
+    if (typeof body !== 'string') continue;
+    try {
+      const id = (JSON.parse(body) as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') ids.push(id);
+    } catch {
+      // Not JSON: not a Bosun envelope, so no task id to report.
+    }
+  }
+  return ids;
 }
 
 const WORKER_FILE = path.join(__dirname, 'function-worker.js');
@@ -79,7 +99,7 @@ export class LocalFunction {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<unknown>((resolve, reject) => {
-        this.pending.set(worker, { resolve, reject });
+        this.pending.set(worker, { resolve, reject, event });
         timer = setTimeout(() => {
           this.pending.delete(worker);
           void this.discard(worker);
@@ -92,6 +112,28 @@ export class LocalFunction {
       this.pending.delete(worker);
       if (this.all.has(worker) && !this.stopped) this.idle.push(worker);
     }
+  }
+
+  /**
+   * Kills one busy worker mid-invocation, as when Lambda's sandbox dies (out of memory, a crash in native code): the
+   * invocation fails at once with a `Runtime.ExitError` {@link LocalFunctionError}, whatever its handler was doing, and
+   * the next invocation starts a fresh worker. For fault injection.
+   *
+   * @returns the task ids of the killed invocation's SQS records (each record body parsed as JSON, its `id`; records
+   * that are not JSON or carry no string `id` are left out), or `undefined` when no worker was busy.
+   * @example
+   * const killed = fn.crashOne(); // ['01J…', '01J…'] or undefined
+   */
+  public crashOne(): string[] | undefined {
+    const busy = [...this.pending.entries()];
+    if (busy.length === 0) return undefined;
+    const [worker, invocation] = busy[0]!;
+    this.pending.delete(worker);
+    invocation.reject(
+      new LocalFunctionError(this.functionName, 'Runtime.ExitError', 'the execution environment was killed mid-invocation'),
+    );
+    void this.discard(worker);
+    return recordTaskIds(invocation.event);
   }
 
   /** Terminates every worker; invocations still running fail. */

@@ -44,6 +44,11 @@ export interface LocalPlatformOptions {
   readonly maxConcurrency?: number;
   /** Extra environment variables for every consumer (they win over the template's). @default - none */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * SQS endpoint of the event-source pollers' own calls (receive, delete), for example a fault-injecting proxy that
+   * counts them as Lambda's event source mapping's. @default - the fauxqs endpoint
+   */
+  readonly eventSourceSqsEndpoint?: string;
   /** Re-synthesize even if the sources did not change. @default false */
   readonly forceSynth?: boolean;
   /** Receives the platform's progress messages. @default - discarded */
@@ -74,6 +79,11 @@ export interface LocalConsumer {
     readonly visibilityTimeoutSeconds: number;
   };
   readonly stats: () => PollerStats;
+  /**
+   * Kills one busy invocation of this consumer mid-batch (see `LocalFunction.crashOne`); its messages come back after
+   * the visibility timeout. Returns the task ids of the killed batch, or `undefined` when no invocation was running.
+   */
+  readonly crash: () => string[] | undefined;
 }
 
 /** A running local platform. */
@@ -177,10 +187,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const sqs = new SQSClient({ ...common, endpoint: emulators.sqsEndpoint });
     const s3 = new S3Client({ ...common, endpoint: emulators.s3Endpoint, forcePathStyle: true });
     const dynamodb = new DynamoDBClient({ ...common, endpoint: emulators.dynamoDbEndpoint });
+    const pollerSqs =
+      options.eventSourceSqsEndpoint === undefined ? sqs : new SQSClient({ ...common, endpoint: options.eventSourceSqsEndpoint });
     cleanups.push(async () => {
       sqs.destroy();
       s3.destroy();
       dynamodb.destroy();
+      if (pollerSqs !== sqs) pollerSqs.destroy();
     });
     const queues = await createLocalResources(platform, {
       sqs,
@@ -244,7 +257,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         options.maxConcurrency ?? Number.POSITIVE_INFINITY,
       );
       const poller = new EventSourcePoller({
-        sqs,
+        sqs: pollerSqs,
         queueUrl: queue.url,
         queueArn: queue.arn,
         region,
@@ -278,6 +291,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           visibilityTimeoutSeconds: Number(queue.attributes['VisibilityTimeout'] ?? 30),
         },
         stats: () => poller.stats,
+        crash: () => fn.crashOne(),
       });
     }
 
