@@ -8,6 +8,7 @@ import {
   PlatformStack,
   RECOMMENDED_CONTEXT,
 } from '../../lib/stacks';
+import { ConstructPropsInvalidError } from '../../lib/constructs';
 import { thrownBy } from '../constructs/helpers';
 
 function synthStack(stage = 'test', definition: PlatformDefinition = DEFAULT_PLATFORM, app = newApp()) {
@@ -225,6 +226,22 @@ describe('PlatformStack', () => {
     it('rejects a stage that cannot be part of a resource name', () => {
       expect(thrownBy(() => synthStack('Prod_1')).message).toBe(
         'stage must be 1–20 lowercase letters, digits or dashes, starting with a letter (given "Prod_1")',
+      );
+    });
+
+    it('rejects a task with more attempts than its queue receives, naming the task, both numbers and the fix', () => {
+      const flaky = { ...queue, consumer: { ...queue.consumer, tasks: [{ name: 'demo.flaky', maxAttempts: 6, timeLimitSeconds: 10 }] } };
+      const error = thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [flaky] }));
+      expect(error).toBeInstanceOf(ConstructPropsInvalidError);
+      expect(error.message).toBe(
+        'Bosun-test/DefaultConsumer: task "demo.flaky": maxAttempts 6 exceeds the max receive count 5 of queue default; raise maxReceiveCount or lower maxAttempts',
+      );
+    });
+
+    it('rejects a task whose time limit plus the safety margin does not fit its consumer timeout', () => {
+      const slow = { ...queue, consumer: { ...queue.consumer, tasks: [{ name: 'report.render', maxAttempts: 3, timeLimitSeconds: 29 }] } };
+      expect(thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [slow] })).message).toBe(
+        'Bosun-test/DefaultConsumer: task "report.render": timeLimitSeconds 29 plus the 2 s safety margin exceeds the timeout 30 s of the consumer of queue default; raise the timeout or lower timeLimitSeconds',
       );
     });
 
