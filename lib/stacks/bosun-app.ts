@@ -1,7 +1,7 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
-import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformStack } from './platform-stack';
+import { RECOMMENDED_CONTEXT } from './recommended-context';
 
 /** CDK context keys the Bosun app reads (`cdk deploy -c stage=prod -c region=eu-west-1`). */
 export const AppContext = {
@@ -12,14 +12,6 @@ export const AppContext = {
   /** `true` to create the encrypted alarm topic. */
   ALARM_TOPIC: 'alarmTopic',
 } as const;
-
-/**
- * Feature flags the platform relies on, set unless the caller's context says otherwise: server access logs are
- * delivered through a bucket policy rather than the deprecated `LogDeliveryWrite` ACL.
- */
-export const RECOMMENDED_CONTEXT: Readonly<Record<string, unknown>> = {
-  [S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: true,
-};
 
 /** The Bosun CDK app and its one stack. */
 export interface BosunApp {

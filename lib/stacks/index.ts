@@ -3,5 +3,6 @@ export { DEFAULT_PLATFORM, QUEUE_NAME_PATTERN, validatePlatformDefinition } from
 export type { ConsumerDefinition, PlatformDefinition, QueueDefinition } from './platform-definition';
 export { PROTECTED_STAGES, PlatformStack, STAGE_PATTERN } from './platform-stack';
 export type { PlatformStackProps } from './platform-stack';
-export { AppContext, RECOMMENDED_CONTEXT, createBosunApp } from './bosun-app';
+export { AppContext, createBosunApp } from './bosun-app';
+export { RECOMMENDED_CONTEXT } from './recommended-context';
 export type { BosunApp } from './bosun-app';

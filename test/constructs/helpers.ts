@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type ConsumerTask } from '../../lib/constructs';
-import { RECOMMENDED_CONTEXT } from '../../lib/stacks/bosun-app';
+import { RECOMMENDED_CONTEXT } from '../../lib/stacks/recommended-context';
 
 /** Entry file of the test consumer. */
 export const FIXTURE_ENTRY = join(__dirname, 'fixtures', 'handler.ts');
