@@ -120,9 +120,30 @@ export type CloseInput =
 
 /** Outcome of {@link TaskStateStore.reopen}. */
 export type ReopenResult =
-  /** The task is `queued` again; the redriven copy must carry `link`. */
-  | { readonly kind: 'reopened'; readonly link: number }
+  /**
+   * The task is `queued` again; the redriven copy must carry `link`. `leaseToken` is the item's token after the reopen
+   * (the last lease before it died, if any): {@link TaskStateStore.rebury} checks that no delivery took one since.
+   */
+  | { readonly kind: 'reopened'; readonly link: number; readonly leaseToken?: string }
   /** The task is not dead (or has no state): `item` says what it is. */
+  | { readonly kind: 'refused'; readonly item: TaskStateItem | undefined };
+
+/** Input of {@link TaskStateStore.rebury}: what `reopen` returned, and the dead-letter fields to put back. */
+export interface ReburyInput {
+  /** The link `reopen` returned (the one the redriven copy would have carried). */
+  readonly link: number;
+  /** The lease token `reopen` returned. */
+  readonly leaseToken?: string;
+  /** Why the task is dead (the DLQ message's `Bosun.DeadReason`). */
+  readonly reason: DeadReason;
+  /** Attempts it had used (the DLQ message's `Bosun.Attempts`). */
+  readonly attempts: number;
+}
+
+/** Outcome of {@link TaskStateStore.rebury}. */
+export type ReburyResult =
+  | { readonly kind: 'reburied' }
+  /** Something touched the task since the reopen (or it is gone): nothing was written; `item` says what it is. */
   | { readonly kind: 'refused'; readonly item: TaskStateItem | undefined };
 
 /** Outcome of {@link TaskStateStore.cancel}. */
@@ -197,7 +218,7 @@ class Expr {
 /**
  * The one owner of task state: every write to the task-state table is a transition of `TASK_TRANSITIONS` (in
  * `lib/contract`), made here as a single conditional write whose condition comes from that table. The SDK calls
- * `create`, `discard` and `cancel`; the runtime `acquire` and `close`; the CLI `reopen` and `cancel`.
+ * `create`, `discard` and `cancel`; the runtime `acquire` and `close`; the CLI `reopen`, `rebury` and `cancel`.
  *
  * Writes are idempotent under lost responses: a retried write that meets its own first write (same lease token,
  * same target) reports `applied`, because a refused condition returns the item (`ReturnValuesOnConditionCheckFailure`)
@@ -424,11 +445,73 @@ export class TaskStateStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { kind: 'reopened', link: Number((output.Attributes as TaskStateItem | undefined)?.link ?? 1) };
+      const reopened = output.Attributes as TaskStateItem | undefined;
+      return {
+        kind: 'reopened',
+        link: Number(reopened?.link ?? 1),
+        ...(reopened?.leaseToken === undefined ? {} : { leaseToken: reopened.leaseToken }),
+      };
     } catch (error) {
       const refused = conditionFailure(error);
       if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
       return { kind: 'refused', item: refused.item };
+    }
+  }
+
+  /**
+   * `rebury`: undoes a `reopen` whose redriven copy was certainly not sent (SQS answered the send with an error):
+   * the task is `dead` again, with the link it had before the reopen (no message carries the reopened one), so a DLQ
+   * copy moved back later by SQS itself can still lease it. Applies only while the item is exactly as the reopen left
+   * it: `queued`, the reopened link, no attempt, and no lease taken since (same token, none live).
+   *
+   * @example
+   * const reopened = await state.reopen(taskId);
+   * // ... the send of the redriven copy answered 400 ...
+   * if (reopened.kind === 'reopened') await state.rebury(taskId, { ...reopened, reason: 'attempts-exhausted', attempts: 3 });
+   */
+  public async rebury(taskId: string, input: ReburyInput): Promise<ReburyResult> {
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const expr = new Expr();
+    const token =
+      input.leaseToken === undefined
+        ? `attribute_not_exists(${expr.n(A.LEASE_TOKEN)})`
+        : `${expr.n(A.LEASE_TOKEN)} = ${expr.v(input.leaseToken)}`;
+    const condition = [
+      expr.from(TASK_TRANSITIONS.rebury.from),
+      `${expr.n(A.LINK)} = ${expr.v(input.link)}`,
+      `${expr.n(A.ATTEMPTS)} = ${expr.v(0)}`,
+      `attribute_not_exists(${expr.n(A.LEASE_UNTIL_MS)})`,
+      token,
+    ].join(' AND ');
+    const update =
+      `SET ${expr.n(A.STATUS)} = ${expr.v('dead')}, ${expr.n(A.LINK)} = ${expr.v(input.link - 1)}, ` +
+      `${expr.n(A.ATTEMPTS)} = ${expr.v(input.attempts)}, ${expr.n(A.DEAD_REASON)} = ${expr.v(input.reason)}, ` +
+      `${expr.n(A.DEAD_TASK_NAME)} = ${expr.n(A.TASK_NAME)}, ${expr.n(A.DEAD_AT)} = ${expr.v(nowIso)}, ` +
+      `${expr.n(A.FINISHED_AT)} = ${expr.v(nowIso)}, ${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}, ` +
+      `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`;
+    try {
+      await this.dynamodb.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [A.TASK_ID]: taskId },
+          ConditionExpression: condition,
+          UpdateExpression: update,
+          ExpressionAttributeNames: expr.names,
+          ExpressionAttributeValues: expr.values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'reburied' };
+    } catch (error) {
+      const refused = conditionFailure(error);
+      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
+      const item = refused.item;
+      // A retried request that meets its own first write (lost response).
+      if (item?.status === 'dead' && item.link === input.link - 1 && item.leaseToken === input.leaseToken) {
+        return { kind: 'reburied' };
+      }
+      return { kind: 'refused', item };
     }
   }
 

@@ -12,9 +12,11 @@ export type TransitionSource = TaskStatus | 'absent';
  * - `free-lease`: nobody holds a live lease, the item (if any) has the same task name, and the delivered message is
  *   not an older link of the task than the last one sent (see {@link TaskTable});
  * - `own-lease`: the caller's lease token is the item's current one (it took the lease and nobody took it over);
+ * - `untouched`: nothing has written the item since the caller's own previous transition of it (the same link, no
+ *   attempt, no lease taken since);
  * - `none`: only the source status.
  */
-export type TransitionGuard = 'absent' | 'free-lease' | 'own-lease' | 'none';
+export type TransitionGuard = 'absent' | 'free-lease' | 'own-lease' | 'untouched' | 'none';
 
 /** One row of the task state machine. */
 export interface TransitionRule {
@@ -152,6 +154,14 @@ export const TASK_TRANSITIONS = {
     guard: 'none',
     newLink: true,
     summary: 'a redrive sends the DLQ copy back with a fresh set of attempts',
+  },
+  rebury: {
+    from: ['queued'],
+    to: ['dead'],
+    by: ['cli'],
+    guard: 'untouched',
+    newLink: false,
+    summary: 'undoes a reopen whose redriven copy was certainly not sent, only while nothing has touched the task since',
   },
   cancel: {
     from: ['absent', 'queued', 'scheduled', 'retrying'],

@@ -89,6 +89,7 @@ describe('the transition table', () => {
     // Only the runtime runs tasks; only a redrive reopens one.
     expect(TASK_TRANSITIONS.claim.by).toEqual(['runtime']);
     expect(TASK_TRANSITIONS.reopen.by).toEqual(['cli']);
+    expect(TASK_TRANSITIONS.rebury).toMatchObject({ from: ['queued'], to: ['dead'], by: ['cli'] });
   });
 });
 
@@ -265,9 +266,9 @@ describe('lease (runtime) and the closing transitions', () => {
 
 describe('reopen (CLI redrive)', () => {
   it('makes a dead task queued with fresh attempts and a new link', async () => {
-    const { identity } = await taskIn('dead');
+    const { identity, token } = await taskIn('dead');
     const result = await store.reopen(identity.id);
-    expect(result).toEqual({ kind: 'reopened', link: 1 });
+    expect(result).toEqual({ kind: 'reopened', link: 1, leaseToken: token });
     const stored = await item(identity.id);
     expect(stored).toMatchObject({ status: 'queued', attempts: 0, link: 1 });
     expect(stored?.deadTaskName).toBeUndefined();
@@ -278,6 +279,54 @@ describe('reopen (CLI redrive)', () => {
     const result = await store.reopen(identity.id);
     expect(result.kind).toBe('refused');
     expect(result.kind === 'refused' ? result.item?.status : undefined).toBe(status);
+  });
+});
+
+describe('rebury (CLI redrive whose send certainly failed)', () => {
+  const dead = { reason: 'attempts-exhausted', attempts: 3 } as const;
+
+  it('makes a reopened task dead again with the link it had, so a copy moved back by SQS can still lease it', async () => {
+    const { identity } = await taskIn('dead');
+    const reopened = await store.reopen(identity.id);
+    if (reopened.kind !== 'reopened') throw new Error('setup: reopen refused');
+
+    expect(await store.rebury(identity.id, { ...reopened, ...dead })).toEqual({ kind: 'reburied' });
+    expect(await store.rebury(identity.id, { ...reopened, ...dead })).toEqual({ kind: 'reburied' });
+
+    expect(await item(identity.id)).toMatchObject({
+      status: 'dead',
+      link: 0,
+      attempts: 3,
+      deadReason: 'attempts-exhausted',
+      deadTaskName: 'email.send',
+    });
+    const moved = await store.acquire(acquireInput({ ...identity, link: 0 }, { token: leaseToken('msg-moved'), redriven: true }));
+    expect(moved.kind).toBe('acquired');
+  });
+
+  it('is refused once a delivery took the reopened task, even if it gave the lease back', async () => {
+    const { identity } = await taskIn('dead');
+    const reopened = await store.reopen(identity.id);
+    if (reopened.kind !== 'reopened') throw new Error('setup: reopen refused');
+    const token = leaseToken('msg-redriven-copy');
+    await store.acquire(acquireInput({ ...identity, link: reopened.link }, { token, purpose: 'lease' }));
+    await store.close(identity.id, token, { transition: 'release' });
+
+    const result = await store.rebury(identity.id, { ...reopened, ...dead });
+
+    expect(result.kind).toBe('refused');
+    expect(await item(identity.id)).toMatchObject({ status: 'queued', link: 1, attempts: 0 });
+  });
+
+  it('is refused on a running task and on a link the reopen did not return', async () => {
+    const { identity } = await taskIn('dead');
+    const reopened = await store.reopen(identity.id);
+    if (reopened.kind !== 'reopened') throw new Error('setup: reopen refused');
+
+    expect((await store.rebury(identity.id, { ...reopened, link: reopened.link + 1, ...dead })).kind).toBe('refused');
+    await store.acquire(acquireInput({ ...identity, link: reopened.link }, { token: leaseToken('msg-run') }));
+    expect((await store.rebury(identity.id, { ...reopened, ...dead })).kind).toBe('refused');
+    expect(await item(identity.id)).toMatchObject({ status: 'running', link: 1 });
   });
 });
 
