@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { TaskStateItem, TaskStatus } from '../lib/contract';
+import { CLAIM_CHECK_KEY_PREFIX, type TaskStateItem, type TaskStatus } from '../lib/contract';
 
 /** The part of the SDK's task client the demo uses. */
 export interface DemoTaskClient {
@@ -38,8 +38,11 @@ export interface DemoResult {
   readonly elapsedMs: number;
   /** Why the task is dead, for dead tasks. */
   readonly deadReason?: string;
-  /** For claim-checked payloads: whether the S3 object was removed after the task finished. */
-  readonly claimCheckRemoved?: boolean;
+  /**
+   * For claim-checked payloads: whether the S3 object is still there after the task finished. It must be: consumers
+   * never delete payloads (a late copy of the message may still arrive); the bucket's lifecycle rule expires them.
+   */
+  readonly claimCheckKept?: boolean;
   /** Whether the task ended where it should. */
   readonly ok: boolean;
 }
@@ -88,9 +91,9 @@ export function demoTasks(): DemoTask[] {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function claimCheckRemoved(s3: S3Client, bucketName: string, taskId: string): Promise<boolean> {
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: `claim-checks/${taskId}/` }));
-  return (listed.KeyCount ?? listed.Contents?.length ?? 0) === 0;
+async function claimCheckKept(s3: S3Client, bucketName: string, taskId: string): Promise<boolean> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucketName, Prefix: `${CLAIM_CHECK_KEY_PREFIX}${taskId}/` }));
+  return (listed.KeyCount ?? listed.Contents?.length ?? 0) > 0;
 }
 
 /**
@@ -125,9 +128,9 @@ export async function runDemo(
         await sleep(250);
       }
       const status = item !== undefined && FINAL.has(item.status) ? item.status : undefined;
-      const removed =
+      const kept =
         task.claimChecked === true && status !== undefined
-          ? await claimCheckRemoved(options.s3, options.bucketName, receipt.taskId)
+          ? await claimCheckKept(options.s3, options.bucketName, receipt.taskId)
           : undefined;
       return {
         label: task.label,
@@ -139,8 +142,8 @@ export async function runDemo(
         attempts: item?.attempts ?? 0,
         elapsedMs: Date.now() - started,
         ...(item?.deadReason === undefined ? {} : { deadReason: item.deadReason }),
-        ...(removed === undefined ? {} : { claimCheckRemoved: removed }),
-        ok: status === task.expected && removed !== false,
+        ...(kept === undefined ? {} : { claimCheckKept: kept }),
+        ok: status === task.expected && kept !== false,
       };
     }),
   );

@@ -49,7 +49,7 @@ export function demoResultsTable(results: readonly DemoResult[]): string {
   for (const r of results) {
     const notes = [
       r.deadReason === undefined ? undefined : `reason: ${r.deadReason}`,
-      r.claimCheckRemoved === undefined ? undefined : r.claimCheckRemoved ? 'S3 object removed' : 'S3 object LEFT BEHIND',
+      r.claimCheckKept === undefined ? undefined : r.claimCheckKept ? 'payload kept for late copies (lifecycle expires it)' : 'payload MISSING',
     ].filter((note) => note !== undefined);
     table.push([
       r.ok ? 'ok' : 'FAIL',

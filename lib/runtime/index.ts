@@ -36,5 +36,5 @@ export {
 export { taskHandlerOptionsFromEnv } from './options-from-env';
 export type { EnvTaskHandlerOptions } from './options-from-env';
 export { TaskMetric } from './runtime-telemetry';
-export { DEFAULT_STATE_TTL_SECONDS, TaskStateStore } from './task-state-store';
-export type { ClaimResult, TaskStateStoreOptions } from './task-state-store';
+export { DEFAULT_STATE_TTL_SECONDS, TaskStateStore } from '../aws/task-state-store';
+export type { AcquireResult, CloseResult, TaskStateStoreOptions } from '../aws/task-state-store';

@@ -188,16 +188,22 @@ describe('task runtime against the emulators', () => {
     expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'non-retryable', deadTaskName: 'it.reject' });
   });
 
-  it('resolves a claim-checked payload from S3, runs the task, and deletes the object', async () => {
+  it('resolves a claim-checked payload from S3, runs the task, and keeps the object for a late copy, which is acknowledged unrun', async () => {
     const store = new ClaimCheckStore({ s3: sdk.s3, bucket: resources.bucketName });
     const base = envelope('it.succeed', undefined);
     const ref = await store.put(base.id, JSON.stringify({ n: 21, padding: 'x'.repeat(300 * 1024) }));
     const { payload: _payload, ...rest } = base;
     await publish({ ...rest, claimCheck: ref });
     await pollOnce(sdk, resources.queueUrl, handlerWith());
-
     expect(await stateOf(base.id)).toMatchObject({ status: 'succeeded', result: { doubled: 42 } });
-    await expect(sdk.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))).rejects.toMatchObject({ name: 'NotFound' });
+
+    // A copy of the message arriving after the success (an SQS duplicate) must not find the payload gone.
+    await publish({ ...rest, claimCheck: ref });
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+    expect(runs).toHaveLength(1);
+    expect(await stateOf(base.id)).toMatchObject({ status: 'succeeded' });
+    expect(await receive(sdk, resources.dlqUrl, 0)).toEqual([]);
+    await expect(sdk.s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }))).resolves.toMatchObject({ ContentLength: ref.bytes });
   });
 
   it('dead-letters a task whose claim-check object is missing', async () => {

@@ -1,0 +1,348 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { PendingOutcome, TaskEnvelope, TaskErrorRecord } from '../contract';
+import { errorRecord, leaseToken, type CloseInput, type TaskStateStore } from '../aws/task-state-store';
+import { runAttempt, storeResult } from './attempt';
+import type { Decision, MessageOutcome } from './decisions';
+import { backoffDelaySeconds, type TaskDefinition, type TaskLogger } from './define-task';
+import { MessageActions } from './message-actions';
+import type { ResolvedRuntime } from './runtime-config';
+import { type BatchMetrics, TaskMetric, UNKNOWN_TASK_DIMENSION, boundTaskLogger } from './runtime-telemetry';
+import type { ReadMessage } from './steps';
+
+/** One message on its way through the executor. */
+interface Job {
+  readonly message: ReadMessage;
+  readonly task: TaskDefinition | undefined;
+  readonly remainingMs: () => number;
+  readonly batch: BatchMetrics;
+  readonly log: TaskLogger;
+  /** The task state store when this task's state is tracked. */
+  readonly state: TaskStateStore | undefined;
+}
+
+/** The lease a job holds while it makes its side effects. */
+interface Held {
+  readonly state: TaskStateStore;
+  readonly token: string;
+}
+
+/**
+ * Carries out the decisions of the consumer pipeline, and is the one place that owns the ordering rules:
+ * 1. take the task's lease (`claim` to run, `lease` otherwise) before any side effect; a finished task, a stale link,
+ *    a foreign id or a live lease elsewhere ends the delivery without effect;
+ * 2. make the side effect (send the next link or a copy, hand over, send the DLQ copy, run the handler);
+ * 3. close the lease with the transition that says what happened — retried inside the invocation and, if it still
+ *    fails, carried by a fresh copy of the message so the next delivery applies it instead of running the task again;
+ * 4. only then acknowledge the message (or return it with a visibility for a retry).
+ * Payloads are never deleted here: the bucket's lifecycle rule expires them after every copy of the message is gone.
+ */
+export class Executor {
+  private readonly actions: MessageActions;
+
+  public constructor(private readonly r: ResolvedRuntime) {
+    this.actions = new MessageActions(r);
+  }
+
+  /** A message that is not a readable envelope: to the DLQ with the reason; no task state is touched. */
+  public async poison(record: SQSRecord, decision: Decision & { kind: 'deadLetter' }, receiveCount: number, batch: BatchMetrics): Promise<MessageOutcome> {
+    batch.count(UNKNOWN_TASK_DIMENSION, TaskMetric.DEAD);
+    return this.deadLetterWithoutState(record, decision.reason, decision.detail, receiveCount, undefined);
+  }
+
+  /**
+   * Carries out `decision` for one readable message. `again` re-runs the pipeline on an envelope (used after a
+   * carried `retry` outcome was applied: the copy is the next attempt's message).
+   */
+  public async execute(
+    message: ReadMessage,
+    task: TaskDefinition | undefined,
+    decision: Decision,
+    remainingMs: () => number,
+    batch: BatchMetrics,
+    again: (envelope: TaskEnvelope) => Promise<MessageOutcome>,
+  ): Promise<MessageOutcome> {
+    const { envelope } = message;
+    const tracked = (task?.stateTracking ?? 'full') === 'full' ? this.r.state : undefined;
+    const log = boundTaskLogger(this.r.logger, { taskId: envelope.id, taskName: envelope.task, attempt: message.attempt });
+    const job: Job = { message, task, remainingMs, batch, log, state: tracked };
+    const metricName = task?.name ?? UNKNOWN_TASK_DIMENSION;
+
+    if (decision.kind === 'later') {
+      await this.actions.sendCopy(message.record, this.nextCopy(message, {}), decision.delaySeconds, { keepRedriveMarker: true });
+      batch.count(metricName, TaskMetric.RELEASED);
+      log.info('not enough invocation time left for the task; sent back for later', { outcome: 'later', delaySeconds: decision.delaySeconds });
+      return 'ack';
+    }
+    if (decision.kind === 'applyOutcome') return this.applyOutcome(job, decision.outcome, again);
+
+    let effective = decision;
+    let held: Held | undefined;
+    if (tracked !== undefined) {
+      const token = leaseToken(message.record.messageId);
+      const lease = await tracked.acquire({
+        task: envelope,
+        purpose: decision.kind === 'run' ? 'claim' : 'lease',
+        token,
+        leaseUntilMs: this.r.now() + remainingMs(),
+        queue: this.r.queueName ?? 'unknown',
+        attempt: message.attempt,
+        redriven: message.redriven,
+      });
+      switch (lease.kind) {
+        case 'terminal':
+          batch.count(metricName, TaskMetric.DUPLICATE);
+          log.info('task already finished; delivery acknowledged without effect', { outcome: 'duplicate', status: lease.item.status });
+          return 'ack';
+        case 'stale':
+          batch.count(metricName, TaskMetric.DUPLICATE);
+          log.debug('a newer copy of the task was sent; stale copy acknowledged', { outcome: 'stale', link: envelope.link ?? 0, newestLink: lease.item.link });
+          return 'ack';
+        case 'foreign':
+          batch.count(UNKNOWN_TASK_DIMENSION, TaskMetric.DEAD);
+          return this.deadLetterWithoutState(
+            message.record,
+            'malformed-message',
+            `task id ${envelope.id} belongs to a task named "${lease.item.taskName}", not "${envelope.task}"; the message was not trusted`,
+            message.attempt,
+            log,
+          );
+        case 'leased': {
+          const waitSeconds = Math.max(1, Math.ceil(((lease.item.leaseUntilMs ?? this.r.now()) - this.r.now()) / 1000));
+          if (lease.sameMessage) {
+            // An earlier delivery of this very message holds the lease: keep the message until the lease ends.
+            await this.actions.changeVisibility(message.record, waitSeconds);
+            batch.count(metricName, TaskMetric.RELEASED);
+            log.info('an earlier delivery of this message holds the task; returned until its lease ends', { outcome: 'released', waitSeconds });
+            return 'retry';
+          }
+          // Another copy holds the task, and its own message stays in the queue until it finishes: this one is redundant.
+          batch.count(metricName, TaskMetric.DUPLICATE);
+          log.info('another copy of the task holds it; this copy acknowledged', { outcome: 'duplicate', status: lease.item.status });
+          return 'ack';
+        }
+        case 'acquired':
+          held = { state: tracked, token };
+          if (decision.kind === 'run' && lease.previous?.status === 'running' && task !== undefined && !task.idempotent) {
+            effective = {
+              kind: 'deadLetter',
+              reason: 'non-retryable',
+              detail: `task "${task.name}" is not idempotent and an earlier attempt was interrupted mid-run; not running it again`,
+            };
+          }
+          break;
+      }
+    }
+
+    try {
+      return await this.carryOut(job, effective, held);
+    } catch (error) {
+      // Nothing certain was achieved: give the lease back so the next delivery need not wait it out.
+      if (held !== undefined) {
+        await held.state.close(envelope.id, held.token, { transition: 'release' }).catch((releaseError: unknown) =>
+          log.warn('lease could not be released; it expires at the end of the invocation', { error: errorRecord(releaseError) }),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async carryOut(job: Job, decision: Exclude<Decision, { kind: 'later' | 'applyOutcome' }>, held: Held | undefined): Promise<MessageOutcome> {
+    const { message, batch, log } = job;
+    const { envelope, record } = message;
+    const metricName = job.task?.name ?? UNKNOWN_TASK_DIMENSION;
+    const link = (envelope.link ?? 0) + 1;
+    switch (decision.kind) {
+      case 'hop': {
+        await this.actions.sendCopy(record, this.nextCopy(message, { link }), decision.delaySeconds);
+        await this.closeLink(job, held, { transition: 'hop', link, eta: envelope.eta as string });
+        batch.count(metricName, TaskMetric.SCHEDULED);
+        log.debug('task scheduled towards its ETA', { outcome: 'scheduled', delaySeconds: decision.delaySeconds, link });
+        return 'ack';
+      }
+      case 'hold': {
+        await this.actions.sendCopy(record, this.nextCopy(message, { link }), decision.delaySeconds);
+        await this.closeLink(job, held, { transition: 'hold', link });
+        batch.count(metricName, TaskMetric.RELEASED);
+        log.info(decision.why === 'paused' ? 'task is paused; held back' : 'message reached its max receive count; sent as a fresh copy', {
+          outcome: 'held',
+          delaySeconds: decision.delaySeconds,
+        });
+        return 'ack';
+      }
+      case 'move': {
+        await this.actions.sendCopy(record, this.nextCopy(message, { link, route: decision.route }), 0, { queueUrl: decision.queueUrl });
+        await this.closeLink(job, held, { transition: 'move', link, queue: decision.queue, route: decision.route });
+        batch.count(metricName, TaskMetric.REROUTED);
+        log.info('task moved to another queue by the routing flags', { outcome: 'rerouted', destination: decision.queue });
+        return 'ack';
+      }
+      case 'handOver': {
+        await decision.destination.deliver({ envelope: { ...envelope, route: decision.route }, payload: decision.payload, decision: decision.decision });
+        if (held !== undefined) {
+          await this.closeOrCarry(job, held, { transition: 'handOver', queue: decision.route.destination, route: decision.route }, 0);
+        }
+        batch.count(metricName, TaskMetric.REROUTED);
+        log.info('task handed over by the routing flags', { outcome: 'rerouted', destination: decision.route.destination, reason: decision.decision.reason });
+        return 'ack';
+      }
+      case 'deadLetter':
+        batch.count(metricName, TaskMetric.DEAD);
+        return this.deadLetter(job, held, decision.reason, decision.detail, { type: decision.reason, message: decision.detail.slice(0, 1024) });
+      case 'run':
+        return this.run(job, held, decision.payload, decision.payloadBytes);
+    }
+  }
+
+  private async run(job: Job, held: Held | undefined, payload: unknown, payloadBytes: number): Promise<MessageOutcome> {
+    const { message, batch, log } = job;
+    const task = job.task as TaskDefinition;
+    const { envelope } = message;
+    batch.count(task.name, TaskMetric.STARTED);
+    batch.milliseconds(task.name, TaskMetric.QUEUE_WAIT, Math.max(0, this.r.now() - Date.parse(envelope.eta ?? envelope.publishedAt)));
+    batch.bytes(task.name, payloadBytes >= 0 ? payloadBytes : Buffer.byteLength(message.record.body, 'utf8'));
+    const outcome = await runAttempt({ task, envelope, payload, attempt: message.attempt, remainingMs: job.remainingMs, log, now: this.r.now });
+    batch.milliseconds(task.name, TaskMetric.DURATION, outcome.durationMs);
+    batch.percent(task.name, TaskMetric.TIME_LIMIT_USED, Math.min(100, (outcome.durationMs / (task.timeLimitSeconds * 1000)) * 100));
+
+    if (outcome.ok) {
+      let stored: Awaited<ReturnType<typeof storeResult>> = {};
+      if (held !== undefined) {
+        try {
+          stored = await storeResult(this.r, envelope, outcome.result);
+        } catch (error) {
+          // The task ran: recording success without its result beats running it again.
+          log.error('the result could not be stored; the task is recorded as succeeded without it', { error: errorRecord(error) });
+        }
+        await this.closeOrCarry(job, held, { transition: 'succeed', ...stored }, 0);
+      }
+      batch.count(task.name, TaskMetric.SUCCEEDED);
+      log.info('task succeeded', { outcome: 'succeeded', durationMs: outcome.durationMs });
+      return 'ack';
+    }
+
+    batch.count(task.name, TaskMetric.FAILED);
+    const error = errorRecord(outcome.failure);
+    if (outcome.nonRetryable || message.attempt >= task.maxAttempts) {
+      batch.count(task.name, TaskMetric.DEAD);
+      return this.deadLetter(job, held, outcome.nonRetryable ? 'non-retryable' : 'attempts-exhausted', `${error.type}: ${error.message}`, error);
+    }
+    const delaySeconds = backoffDelaySeconds(task.backoff, message.attempt, this.r.random);
+    batch.count(task.name, TaskMetric.RETRIED);
+    log.warn('task failed; retrying after backoff', { outcome: 'retrying', durationMs: outcome.durationMs, delaySeconds, error });
+    if (held !== undefined) {
+      const carried = await this.closeOrCarry(job, held, { transition: 'retry', error }, delaySeconds);
+      // The carried copy is the next attempt's message.
+      if (carried) return 'ack';
+    }
+    await this.actions.changeVisibility(message.record, delaySeconds);
+    return 'retry';
+  }
+
+  /** Sends the DLQ copy with the reason, then records `dead`. Without a DLQ the message stays for SQS's redrive. */
+  private async deadLetter(job: Job, held: Held | undefined, reason: Parameters<MessageActions['sendToDeadLetterQueue']>[1], detail: string, error: TaskErrorRecord): Promise<MessageOutcome> {
+    const { message, log } = job;
+    if (this.r.dlqUrl === undefined) {
+      log.error('task is dead but no DLQ is configured; leaving it to the queue redrive policy', { outcome: 'dead', deadReason: reason });
+      throw new Error('no DLQ configured');
+    }
+    await this.actions.sendToDeadLetterQueue(message.record, reason, detail, message.attempt);
+    if (held !== undefined) {
+      await this.closeOrCarry(job, held, { transition: 'deadLetter', reason, error, attempts: message.attempt }, 0);
+    }
+    log.error('task sent to the DLQ', { outcome: 'dead', deadReason: reason, detail });
+    return 'ack';
+  }
+
+  private async deadLetterWithoutState(
+    record: SQSRecord,
+    reason: Parameters<MessageActions['sendToDeadLetterQueue']>[1],
+    detail: string,
+    attempts: number,
+    log: TaskLogger | undefined,
+  ): Promise<MessageOutcome> {
+    const logger = log ?? boundTaskLogger(this.r.logger, { messageId: record.messageId });
+    if (this.r.dlqUrl === undefined) {
+      logger.error('message is dead but no DLQ is configured; leaving it to the queue redrive policy', { outcome: 'dead', deadReason: reason });
+      return 'retry';
+    }
+    await this.actions.sendToDeadLetterQueue(record, reason, detail, attempts);
+    logger.error('message sent to the DLQ', { outcome: 'dead', deadReason: reason, detail, messageId: record.messageId });
+    return 'ack';
+  }
+
+  /**
+   * Closes the lease with a hop, hold or move: the new link is already sent, so a failure to record it only means the
+   * state shows the older link until the new copy arrives (which is accepted: its link is newer).
+   */
+  private async closeLink(job: Job, held: Held | undefined, input: CloseInput): Promise<void> {
+    if (held === undefined) return;
+    try {
+      const result = await held.state.close(job.message.envelope.id, held.token, input);
+      if (result === 'refused') job.log.warn('the lease was taken over before the new link was recorded', { transition: input.transition });
+    } catch (error) {
+      job.log.error('the new link could not be recorded; the copy carries it', { transition: input.transition, error: errorRecord(error) });
+    }
+  }
+
+  /**
+   * Closes the lease with an outcome (`succeed`, `retry`, `deadLetter`, `handOver`). If the write still fails after
+   * its retries, sends a copy of the message carrying the outcome (after `delaySeconds`), so the next delivery applies
+   * it instead of running the task again. Returns whether the outcome was carried.
+   */
+  private async closeOrCarry(
+    job: Job,
+    held: Held,
+    input: Extract<CloseInput, { transition: 'succeed' | 'retry' | 'deadLetter' | 'handOver' }>,
+    delaySeconds: number,
+  ): Promise<boolean> {
+    const { message, log } = job;
+    try {
+      const result = await held.state.close(message.envelope.id, held.token, input);
+      if (result === 'refused') {
+        log.warn('the lease expired and another delivery took the task over before this outcome was recorded', { transition: input.transition });
+      }
+      return false;
+    } catch (error) {
+      log.error('the outcome could not be recorded; a copy of the message carries it', { transition: input.transition, error: errorRecord(error) });
+    }
+    const outcome: PendingOutcome = {
+      transition: input.transition,
+      token: held.token,
+      attempt: message.attempt,
+      ...(input.transition === 'succeed' ? { ...(input.result === undefined ? {} : { result: input.result }), ...(input.resultRef === undefined ? {} : { resultRef: input.resultRef }) } : {}),
+      ...(input.transition === 'retry' || input.transition === 'deadLetter' ? { error: input.error } : {}),
+      ...(input.transition === 'deadLetter' ? { reason: input.reason } : {}),
+      ...(input.transition === 'handOver' ? { route: input.route } : {}),
+    };
+    // Attempts used so far are this attempt: the copy's first receive counts as the next one.
+    await this.actions.sendCopy(message.record, { ...message.envelope, attempts: message.attempt, outcome }, delaySeconds);
+    return true;
+  }
+
+  private async applyOutcome(job: Job, outcome: PendingOutcome, again: (envelope: TaskEnvelope) => Promise<MessageOutcome>): Promise<MessageOutcome> {
+    const { message, log } = job;
+    if (job.state !== undefined) {
+      const input: CloseInput =
+        outcome.transition === 'succeed'
+          ? { transition: 'succeed', ...(outcome.result === undefined ? {} : { result: outcome.result }), ...(outcome.resultRef === undefined ? {} : { resultRef: outcome.resultRef }) }
+          : outcome.transition === 'retry'
+            ? { transition: 'retry', error: outcome.error ?? { type: 'Error', message: 'unknown' } }
+            : outcome.transition === 'deadLetter'
+              ? { transition: 'deadLetter', reason: (outcome.reason ?? 'non-retryable') as never, error: outcome.error ?? { type: 'Error', message: 'unknown' }, attempts: outcome.attempt }
+              : { transition: 'handOver', queue: outcome.route?.destination ?? 'unknown', route: outcome.route ?? { destination: 'unknown', ruleId: null } };
+      const result = await job.state.close(message.envelope.id, outcome.token, input);
+      log.info('a carried outcome was applied to the task state', { outcome: outcome.transition, applied: result === 'applied' });
+      if (result === 'refused' || outcome.transition !== 'retry') return 'ack';
+    } else if (outcome.transition !== 'retry') {
+      return 'ack';
+    }
+    // A retry's copy is also the next attempt's message.
+    const { outcome: _applied, ...next } = message.envelope;
+    return again(next);
+  }
+
+  /** The envelope of a new copy: attempts so far (this receive did not run the task), with changes. */
+  private nextCopy(message: ReadMessage, changes: Partial<Pick<TaskEnvelope, 'link' | 'route'>>): TaskEnvelope {
+    return { ...message.envelope, attempts: message.attempt - 1, ...changes };
+  }
+}

@@ -1,0 +1,328 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  MessageAttribute,
+  defaultRoutingDocument,
+  parseEnvelope,
+  serializeEnvelope,
+  taskResultKey,
+  type CustomDelivery,
+  type RoutingDocument,
+  type TaskEnvelope,
+  type TaskStateItem,
+} from '../../lib/contract';
+import { ClaimCheckStore } from '../../lib/aws/claim-check';
+import { TaskStateStore, leaseToken } from '../../lib/aws/task-state-store';
+import { createTaskHandler, defineTask, type CreateTaskHandlerOptions } from '../../lib/runtime';
+import { sdkClientsForEmulators } from '../support/emulator-env';
+import { envelope, lambdaContext, quietTelemetry, sqsEvent, sqsRecord } from './support/factories';
+import { createResources, deleteResources, harnessClients, pollOnce, receive, sendBody, type RuntimeResources } from './support/emulator-harness';
+
+/**
+ * Regression tests of the faults issue 8 lists, each against the emulators: what a user would observe (the task
+ * state, the DLQ, the queue, how often the handler ran), never the text of an expression or a mock's call list.
+ */
+
+const { sdk, raw } = harnessClients();
+let resources: RuntimeResources;
+const runs: Array<{ taskId: string; attempt: number }> = [];
+const delivered: CustomDelivery[] = [];
+
+const work = defineTask({
+  name: 'it.work',
+  schema: z.object({ n: z.number() }),
+  maxAttempts: 3,
+  handler: (payload, ctx) => {
+    runs.push({ taskId: ctx.taskId, attempt: ctx.attempt });
+    return { doubled: payload.n * 2 };
+  },
+});
+const bigResult = defineTask({
+  name: 'it.big-result',
+  schema: z.object({}),
+  handler: (_payload, ctx) => {
+    runs.push({ taskId: ctx.taskId, attempt: ctx.attempt });
+    return { text: 'r'.repeat(64 * 1024) };
+  },
+});
+const other = defineTask({ name: 'it.other', schema: z.object({}), handler: () => 'other' });
+
+function routing(destination: string): { current: () => Promise<RoutingDocument> } {
+  const document: RoutingDocument = { ...defaultRoutingDocument('default'), defaultDestination: destination };
+  return { current: () => Promise.resolve(document) };
+}
+
+function handlerWith(overrides: Partial<CreateTaskHandlerOptions> = {}) {
+  return createTaskHandler({
+    tasks: [work, bigResult, other],
+    clients: sdk,
+    queueName: 'default',
+    queueUrl: resources.queueUrl,
+    dlqUrl: resources.dlqUrl,
+    queueUrls: { default: resources.queueUrl, other: resources.otherQueueUrl },
+    destinations: [{ name: 'legacy', deliver: (delivery) => Promise.resolve(void delivered.push(delivery)) }],
+    maxReceiveCount: resources.maxReceiveCount,
+    tableName: resources.tableName,
+    bucketName: resources.bucketName,
+    ...quietTelemetry(),
+    ...overrides,
+  });
+}
+
+async function publish(env: TaskEnvelope): Promise<TaskEnvelope> {
+  await sendBody(sdk, resources.queueUrl, serializeEnvelope(env));
+  return env;
+}
+
+async function stateOf(taskId: string): Promise<TaskStateItem | undefined> {
+  const out = await sdk.dynamodb.send(new GetCommand({ TableName: resources.tableName, Key: { taskId }, ConsistentRead: true }));
+  return out.Item as TaskStateItem | undefined;
+}
+
+function store(): TaskStateStore {
+  return new TaskStateStore({ dynamodb: sdk.dynamodb, tableName: resources.tableName });
+}
+
+/** Holds `task` as another delivery would while running it: a live lease of a different message. */
+async function holdAsAnotherRunner(env: TaskEnvelope): Promise<string> {
+  const token = leaseToken('msg-runner');
+  const lease = await store().acquire({
+    task: env,
+    purpose: 'claim',
+    token,
+    leaseUntilMs: Date.now() + 60_000,
+    queue: 'default',
+    attempt: 1,
+    redriven: false,
+  });
+  expect(lease.kind).toBe('acquired');
+  return token;
+}
+
+beforeEach(async () => {
+  runs.length = 0;
+  delivered.length = 0;
+  resources = await createResources(raw, 'faults');
+});
+
+afterEach(async () => {
+  await deleteResources(raw, resources);
+});
+
+afterAll(() => {
+  raw.sqs.destroy();
+  raw.s3.destroy();
+  raw.dynamodb.destroy();
+});
+
+describe('1. large results', () => {
+  it('stores a result above the inline limit under task-results/ and records the task succeeded with the reference', async () => {
+    const env = await publish(envelope('it.big-result', {}));
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+
+    expect(runs).toHaveLength(1);
+    const state = await stateOf(env.id);
+    expect(state).toMatchObject({ status: 'succeeded', resultRef: { bucket: resources.bucketName, key: taskResultKey(env.id) } });
+    const object = await sdk.s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: taskResultKey(env.id) }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({ text: 'r'.repeat(64 * 1024) });
+  });
+});
+
+describe('3. the payload outlives every copy of the message', () => {
+  it('a copy arriving after a hand-over still finds its claim-checked payload and is acknowledged unrun', async () => {
+    const claimChecks = new ClaimCheckStore({ s3: sdk.s3, bucket: resources.bucketName });
+    const base = envelope('it.work', undefined);
+    const ref = await claimChecks.put(base.id, JSON.stringify({ n: 1 }));
+    const { payload: _payload, ...rest } = base;
+    await publish({ ...rest, claimCheck: ref });
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('legacy') }));
+    expect(delivered).toHaveLength(1);
+    expect((await stateOf(base.id))?.status).toBe('rerouted');
+
+    await publish({ ...rest, claimCheck: ref });
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('legacy') }));
+    expect(delivered).toHaveLength(1);
+    expect((await stateOf(base.id))?.status).toBe('rerouted');
+    expect(await receive(sdk, resources.dlqUrl, 0)).toEqual([]);
+  });
+});
+
+describe('4. no side effect before the claim', () => {
+  it('a finished task redelivered after a flag flip is not handed to the legacy system', async () => {
+    const env = await publish(envelope('it.work', { n: 1 }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+    expect((await stateOf(env.id))?.status).toBe('succeeded');
+
+    await publish(env);
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('legacy') }));
+    expect(delivered).toEqual([]);
+    expect((await stateOf(env.id))?.status).toBe('succeeded');
+  });
+
+  it('a finished task redelivered past its attempts is acknowledged, not dead-lettered', async () => {
+    const env = await publish(envelope('it.work', { n: 1 }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+    const handler = handlerWith();
+    const response = await handler(sqsEvent(sqsRecord(env, { receiveCount: 4 })), lambdaContext(60_000));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await receive(sdk, resources.dlqUrl, 0)).toEqual([]);
+    expect((await stateOf(env.id))?.status).toBe('succeeded');
+  });
+});
+
+describe('5. a move never overwrites a live claim', () => {
+  it('a copy forwarded to another queue while the task runs leaves the runner its claim, and its success lands', async () => {
+    const env = envelope('it.work', { n: 1 });
+    const token = await holdAsAnotherRunner(env);
+    await publish(env);
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('other') }));
+
+    expect(await receive(sdk, resources.otherQueueUrl, 0)).toEqual([]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'running', leaseToken: token });
+    expect(await store().close(env.id, token, { transition: 'succeed', result: 2 })).toBe('applied');
+    expect((await stateOf(env.id))?.status).toBe('succeeded');
+  });
+
+  it('a duplicate ETA hop while the task runs neither resets it to scheduled nor starts another chain', async () => {
+    const env = envelope('it.work', { n: 1 }, { eta: new Date(Date.now() + 3_600_000).toISOString() });
+    const token = await holdAsAnotherRunner(env);
+    await publish(env);
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+
+    expect(await stateOf(env.id)).toMatchObject({ status: 'running', leaseToken: token });
+    expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
+  });
+
+  it('of two copies of one ETA link, only one sends the next link', async () => {
+    const env = envelope('it.work', { n: 1 }, { eta: new Date(Date.now() + 3_600_000).toISOString() });
+    await publish(env);
+    await publish(env);
+    const { received } = await pollOnce(sdk, resources.queueUrl, handlerWith({ maxDelaySeconds: 1 }));
+    expect(received).toBe(2);
+
+    const next = await receive(sdk, resources.queueUrl, 3);
+    expect(next.map((message) => parseEnvelope(message.Body ?? '').link)).toEqual([1]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'scheduled', link: 1 });
+  });
+});
+
+describe('6. a closing write that fails does not lose the outcome', () => {
+  it('a success whose state write keeps failing travels with a copy; the next delivery records it and nothing runs twice', async () => {
+    const flaky = sdkClientsForEmulators();
+    let failSucceededWrites = true;
+    flaky.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = JSON.stringify((args as { input?: unknown }).input ?? {});
+        if (failSucceededWrites && context.commandName === 'UpdateItemCommand' && input.includes('"succeeded"')) {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failSucceededWrites' },
+    );
+    const env = await publish(envelope('it.work', { n: 1 }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ clients: flaky }));
+    expect(runs).toHaveLength(1);
+    expect((await stateOf(env.id))?.status).toBe('running');
+
+    failSucceededWrites = false;
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ clients: flaky }));
+    expect(runs).toHaveLength(1);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'succeeded', result: { doubled: 2 } });
+    expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
+    flaky.dynamodb.destroy();
+    flaky.sqs.destroy();
+    flaky.s3.destroy();
+  });
+});
+
+describe('7 and 9. every delivery ends with a reason: no receive is burned, SQS never moves a task without one', () => {
+  it('a task whose earlier receives ended without an outcome is dead-lettered with the reason before any read', async () => {
+    const refusingReads = { fetch: () => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) };
+    const base = envelope('it.work', undefined);
+    const ref = await new ClaimCheckStore({ s3: sdk.s3, bucket: resources.bucketName }).put(base.id, JSON.stringify({ n: 1 }));
+    const { payload: _payload, ...rest } = base;
+    const env = { ...rest, claimCheck: ref };
+    const handler = handlerWith({ claimChecks: refusingReads });
+    const first = await handler(sqsEvent(sqsRecord(env, { receiveCount: 1 })), lambdaContext(60_000));
+    expect(first.batchItemFailures).toHaveLength(1);
+    const last = await handler(sqsEvent(sqsRecord(env, { receiveCount: 4 })), lambdaContext(60_000));
+
+    expect(last.batchItemFailures).toEqual([]);
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('attempts-exhausted');
+    expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'attempts-exhausted' });
+  });
+
+  it('a message with no time left in the invocation goes back as a fresh copy with its attempts unchanged', async () => {
+    const env = await publish(envelope('it.work', { n: 1 }));
+    const [message] = await receive(sdk, resources.queueUrl, 1);
+    const handler = handlerWith({ releaseDelaySeconds: 0 });
+    // The invocation had a whole minute, but other messages used it up before this one's turn.
+    const context = { ...lambdaContext(60_000), getRemainingTimeInMillis: jest.fn().mockReturnValueOnce(60_000).mockReturnValue(500) };
+    const response = await handler(sqsEvent(sqsRecord(message?.Body ?? '', { receiveCount: 1 })), context);
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs).toEqual([]);
+    const copies = await receive(sdk, resources.queueUrl, 8);
+    expect(copies.map((copy) => parseEnvelope(copy.Body ?? ''))).toEqual([expect.objectContaining({ id: env.id, attempts: 0 })]);
+  });
+
+  it('on the last receive SQS allows, a runnable task is sent as a fresh copy instead of being risked', async () => {
+    const env = envelope('it.work', { n: 1 });
+    const handler = handlerWith();
+    const response = await handler(sqsEvent(sqsRecord(env, { receiveCount: resources.maxReceiveCount })), lambdaContext(60_000));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(runs).toEqual([]);
+    // With maxReceiveCount 5 and 3 attempts, receive 5 means 5 attempts used: the budget check dead-letters first.
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('attempts-exhausted');
+  });
+
+  it('a queue whose max receive count equals the attempts still gets every attempt, through a fresh copy', async () => {
+    const env = envelope('it.work', { n: 1 }, { attempts: 0 });
+    const handler = handlerWith({ maxReceiveCount: 3 });
+    await handler(sqsEvent(sqsRecord(env, { receiveCount: 3 })), lambdaContext(60_000));
+
+    expect(runs).toEqual([]);
+    expect(await stateOf(env.id)).toMatchObject({ link: 1 });
+    // The copy's first receive is the third attempt: it runs.
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ maxReceiveCount: 3 }));
+    expect(runs).toEqual([{ taskId: env.id, attempt: 3 }]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'succeeded', link: 1 });
+  });
+});
+
+describe('11. trust boundaries', () => {
+  it('a message carrying the id of a task of another name cannot mark that task dead', async () => {
+    const victim = await publish(envelope('it.work', { n: 1 }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+    expect((await stateOf(victim.id))?.status).toBe('succeeded');
+
+    await publish({ ...envelope('it.other', { unexpected: true }), id: victim.id });
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('malformed-message');
+    expect(await stateOf(victim.id)).toMatchObject({ status: 'succeeded', taskName: 'it.work' });
+  });
+
+  it('a claim-check reference outside the task’s own prefix in the platform bucket is not fetched', async () => {
+    const env = envelope('it.work', undefined);
+    const { payload: _payload, ...rest } = env;
+    const foreign = { bucket: 'someone-elses-bucket', key: `claim-checks/${env.id}/x`, bytes: 10, sha256: 'a'.repeat(64) };
+    const reads: unknown[] = [];
+    await publish({ ...rest, claimCheck: foreign });
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ claimChecks: { fetch: (ref) => Promise.resolve(String(reads.push(ref))) } }));
+
+    expect(reads).toEqual([]);
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('malformed-message');
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_DETAIL]?.StringValue).toContain(`claim-checks/${env.id}/`);
+  });
+});
