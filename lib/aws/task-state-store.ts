@@ -371,11 +371,17 @@ export class TaskStateStore {
       );
       remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
     } else {
+      // A redriven DLQ copy that SQS moved back (no reopen) leases a dead task: it is queued again from here on.
       sets.push(
-        `${expr.n(A.STATUS)} = if_not_exists(${expr.n(A.STATUS)}, ${expr.v('queued')})`,
+        input.redriven
+          ? `${expr.n(A.STATUS)} = ${expr.v('queued')}`
+          : `${expr.n(A.STATUS)} = if_not_exists(${expr.n(A.STATUS)}, ${expr.v('queued')})`,
         `${expr.n(A.QUEUE)} = if_not_exists(${expr.n(A.QUEUE)}, ${expr.v(input.queue)})`,
         `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(0)})`,
       );
+      if (input.redriven) {
+        remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
+      }
     }
     try {
       const output = await this.dynamodb.send(

@@ -32,7 +32,7 @@ export interface RouteStamp {
  */
 export interface PendingOutcome {
   /** The closing transition to apply. */
-  readonly transition: 'succeed' | 'retry' | 'deadLetter';
+  readonly transition: 'succeed' | 'retry' | 'deadLetter' | 'handOver';
   /** Lease token of the run that produced the outcome; the write applies only while it is still the item's token. */
   readonly token: string;
   /** Attempt number of that run. */
@@ -45,6 +45,8 @@ export interface PendingOutcome {
   readonly error?: { readonly type: string; readonly message: string };
   /** Dead reason (deadLetter). */
   readonly reason?: string;
+  /** Destination the task was handed to (handOver). */
+  readonly route?: RouteStamp;
 }
 
 /**
@@ -146,8 +148,8 @@ function parseOutcome(value: unknown): PendingOutcome | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value)) throw invalid('outcome', 'an object', value);
   const transition = value['transition'];
-  if (transition !== 'succeed' && transition !== 'retry' && transition !== 'deadLetter') {
-    throw invalid('outcome.transition', 'one of succeed, retry, deadLetter', transition);
+  if (transition !== 'succeed' && transition !== 'retry' && transition !== 'deadLetter' && transition !== 'handOver') {
+    throw invalid('outcome.transition', 'one of succeed, retry, deadLetter, handOver', transition);
   }
   const attempt = value['attempt'];
   if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
