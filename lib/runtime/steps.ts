@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import {
   CLAIM_CHECK_KEY_PREFIX,
+  MAX_ETA_SECONDS,
   EnvelopeInvalidError,
   MessageAttribute,
   evaluateRoute,
@@ -116,6 +117,8 @@ function etaStep(envelope: TaskEnvelope, r: ResolvedRuntime): Decision | undefin
   if (envelope.eta === undefined) return undefined;
   const dueInMs = Date.parse(envelope.eta) - r.now();
   if (dueInMs <= ETA_DUE_TOLERANCE_MS) return undefined;
+  const outlived = payloadOutlived(envelope, Date.parse(envelope.eta));
+  if (outlived !== undefined) return outlived;
   return { kind: 'hop', delaySeconds: Math.min(r.maxDelaySeconds, Math.ceil(dueInMs / 1000)) };
 }
 
@@ -153,6 +156,25 @@ async function payloadStep(
   }
 }
 
+/**
+ * A claim-checked payload is kept for the furthest accepted ETA plus the longest DLQ stay (contract `storage.ts`).
+ * A task that would still be waiting past `MAX_ETA_SECONDS` after its publish (an ETA a producer other than the SDK
+ * set, or a pause that lasts that long) goes to the DLQ now, while its payload still exists to be redriven.
+ */
+function payloadOutlived(envelope: TaskEnvelope, waitUntilMs: number): Decision | undefined {
+  if (envelope.claimCheck === undefined) return undefined;
+  const keptUntilMs = Date.parse(envelope.publishedAt) + MAX_ETA_SECONDS * 1000;
+  if (waitUntilMs <= keptUntilMs) return undefined;
+  return {
+    kind: 'deadLetter',
+    reason: 'non-retryable',
+    detail:
+      `task "${envelope.task}" would wait until ${new Date(waitUntilMs).toISOString()}, past ${new Date(keptUntilMs).toISOString()} ` +
+      `(${MAX_ETA_SECONDS / 86_400} days after its publish), and its claim-checked payload is only guaranteed that long; ` +
+      'dead-lettered while the payload can still be redriven',
+  };
+}
+
 /** The routing flags, re-checked: hold a paused task, move it to another queue, or hand it over. */
 async function routeStep(envelope: TaskEnvelope, payload: unknown, r: ResolvedRuntime): Promise<Decision | undefined> {
   if (r.routing === undefined || r.queueName === undefined) return undefined;
@@ -165,7 +187,9 @@ async function routeStep(envelope: TaskEnvelope, payload: unknown, r: ResolvedRu
     ...(envelope.context === undefined ? {} : { context: envelope.context }),
     ...(envelope.dedupKey === undefined ? {} : { dedupKey: envelope.dedupKey }),
   });
-  if (decision.paused) return { kind: 'hold', delaySeconds: r.pauseDelaySeconds, why: 'paused' };
+  if (decision.paused) {
+    return payloadOutlived(envelope, r.now() + r.pauseDelaySeconds * 1000) ?? { kind: 'hold', delaySeconds: r.pauseDelaySeconds, why: 'paused' };
+  }
   if (decision.destination === r.queueName) return undefined;
   const route = { destination: decision.destination, ruleId: decision.ruleId };
   const queueUrl = r.queueUrls[decision.destination];

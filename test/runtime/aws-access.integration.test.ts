@@ -28,22 +28,25 @@ const calls: Call[] = [];
 let recording = false;
 const recorded = sdkClientsForEmulators();
 
-for (const [service, client] of [
-  ['sqs', recorded.sqs],
-  ['s3', recorded.s3],
-  ['dynamodb', recorded.dynamodb],
-] as const) {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const input = (args as { input: Record<string, unknown> }).input;
-      const action = `${service}:${String(context.commandName).replace(/Command$/, '')}`;
-      const target = String(input['QueueUrl'] ?? input['TableName'] ?? `${String(input['Bucket'])}/${String(input['Key'] ?? input['Prefix'] ?? '')}`);
-      if (recording) calls.push({ service, action, target });
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordCalls' },
-  );
+function recordCall(service: Call['service'], commandName: string, input: Record<string, unknown>): void {
+  if (!recording) return;
+  const action = `${service}:${commandName.replace(/Command$/, '')}`;
+  const target = String(input['QueueUrl'] ?? input['TableName'] ?? `${String(input['Bucket'])}/${String(input['Key'] ?? input['Prefix'] ?? '')}`);
+  calls.push({ service, action, target });
 }
+const recordStep = { step: 'initialize', name: 'recordCalls' } as const;
+recorded.sqs.middlewareStack.add((next, context) => async (args) => {
+  recordCall('sqs', context.commandName ?? '', args.input as Record<string, unknown>);
+  return next(args);
+}, recordStep);
+recorded.s3.middlewareStack.add((next, context) => async (args) => {
+  recordCall('s3', context.commandName ?? '', args.input as Record<string, unknown>);
+  return next(args);
+}, recordStep);
+recorded.dynamodb.middlewareStack.add((next, context) => async (args) => {
+  recordCall('dynamodb', context.commandName ?? '', args.input as Record<string, unknown>);
+  return next(args);
+}, recordStep);
 
 const work = defineTask({ name: 'acc.work', schema: z.object({ n: z.number() }), handler: (payload) => ({ n: payload.n }) });
 const big = defineTask({ name: 'acc.big', schema: z.object({}), handler: () => 'r'.repeat(40 * 1024) });

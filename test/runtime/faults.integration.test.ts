@@ -299,6 +299,22 @@ describe('7 and 9. every delivery ends with a reason: no receive is burned, SQS 
   });
 });
 
+describe('8. a claim-checked payload outlives every wait Bosun accepts', () => {
+  it('a claim-checked task that would still wait past 30 days after its publish goes to the DLQ while its payload exists', async () => {
+    const claimChecks = new ClaimCheckStore({ s3: sdk.s3, bucket: resources.bucketName });
+    const publishedAt = new Date(Date.now() - 10 * 86_400_000).toISOString();
+    const base = envelope('it.work', undefined, { publishedAt, eta: new Date(Date.now() + 25 * 86_400_000).toISOString() });
+    const { payload: _payload, ...rest } = base;
+    await publish({ ...rest, claimCheck: await claimChecks.put(base.id, JSON.stringify({ n: 1 })) });
+    await pollOnce(sdk, resources.queueUrl, handlerWith());
+
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('non-retryable');
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_DETAIL]?.StringValue).toContain('30 days after its publish');
+    expect(await stateOf(base.id)).toMatchObject({ status: 'dead' });
+  });
+});
+
 describe('11. trust boundaries', () => {
   it('a message carrying the id of a task of another name cannot mark that task dead', async () => {
     const victim = await publish(envelope('it.work', { n: 1 }));
