@@ -1,5 +1,5 @@
 import { type PayloadIssue } from '../contract';
-import { SdkError } from '../aws/errors';
+import { AwsCallFailedError, SdkError } from '../aws/errors';
 
 export { AwsCallFailedError, ClaimCheckCorruptError, ClaimCheckMissingError, RoutingDocumentInvalidError, SdkError } from '../aws/errors';
 export type { RoutingDocumentProblem } from '../aws/errors';
@@ -122,7 +122,7 @@ export class TaskWaitTimeoutError extends SdkError {
     public readonly lastStatus: string | undefined,
   ) {
     super(
-      `task ${taskId} did not finish within ${timeoutMs} ms (last status: ${lastStatus ?? 'no state recorded'})`,
+      `task ${taskId} did not finish within ${timeoutMs} ms (last status: ${lastStatus ?? 'no state item yet: no consumer has claimed the task'})`,
     );
   }
 }
@@ -141,5 +141,66 @@ export class TaskClientConfigError extends SdkError {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * A task's ETA (or delay) is further away than Bosun accepts: claim-checked payloads are kept for the furthest ETA
+ * plus the longest DLQ stay, so a later ETA could find its payload gone. Nothing was written or sent.
+ *
+ * @example
+ * catch (e) { if (e instanceof EtaTooFarError) console.log(e.eta, e.limitSeconds) }
+ */
+export class EtaTooFarError extends SdkError {
+  public override readonly name = 'EtaTooFarError';
+
+  public constructor(
+    public readonly taskName: string,
+    /** The ETA asked for, ISO-8601 UTC. */
+    public readonly eta: string,
+    /** Seconds from the publish to that ETA. */
+    public readonly delaySeconds: number,
+    /** Furthest accepted distance, in seconds. */
+    public readonly limitSeconds: number,
+  ) {
+    super(
+      `ETA of task "${taskName}" is ${eta}, ${delaySeconds} s from now; the furthest accepted is ${limitSeconds} s (${limitSeconds / 86_400} days) from now, because claim-checked payloads are kept only that long plus the DLQ retention`,
+    );
+  }
+}
+
+/**
+ * A publish whose send had no certain outcome: SQS (or a custom destination) gave no answer — a network error, a
+ * timeout, a reset connection — or a 5xx, so the message may or may not have been accepted. Nothing was undone: the
+ * task's state record and its claim-checked payload (if it had either) were kept, because a message that did arrive
+ * still needs them. Publishing again with the same `dedupKey` is safe: it re-sends the task only while no consumer has
+ * touched it, and a consumer runs a task once even if two copies arrive. A subclass of `AwsCallFailedError`, so
+ * existing handlers still catch it.
+ *
+ * @example
+ * try {
+ *   await bosun.publish('email.send', payload, { dedupKey: 'order-42' });
+ * } catch (e) {
+ *   if (e instanceof PublishOutcomeUnknownError) await bosun.publish('email.send', payload, { dedupKey: 'order-42' });
+ *   else throw e;
+ * }
+ */
+export class PublishOutcomeUnknownError extends AwsCallFailedError {
+  public readonly taskName: string;
+
+  /**
+   * @param fields.operation what was called: `SendMessage`, `SendMessageBatch`, or `deliver to custom destination "<name>"`
+   * (a custom destination also reports `service` as `SQS`: `AwsCallFailedError` knows no other kind of receiver).
+   */
+  public constructor(fields: { taskId: string; taskName: string; operation: string; cause: unknown }) {
+    super('SQS', fields.operation, fields.taskId, fields.cause);
+    // AwsCallFailedError types `name` as its own literal, so a subclass cannot redeclare the field; set it here.
+    (this as { name: string }).name = 'PublishOutcomeUnknownError';
+    this.taskName = fields.taskName;
+    const cause = fields.cause instanceof Error ? `${fields.cause.name}: ${fields.cause.message}` : String(fields.cause);
+    this.message =
+      `publish of task ${fields.taskId} (${fields.taskName}) has an unknown outcome: ${fields.operation} got no certain answer (${cause}), ` +
+      'so the message may or may not have been accepted; its state record and claim-checked payload (if any) were kept; ' +
+      'publishing again with the same dedupKey is safe: the task is re-sent only while no consumer has touched it, and runs once';
   }
 }

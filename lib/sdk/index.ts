@@ -9,8 +9,10 @@ export {
   ClaimCheckCorruptError,
   ClaimCheckMissingError,
   DestinationUnknownError,
+  EtaTooFarError,
   PayloadInvalidError,
   PayloadTooLargeError,
+  PublishOutcomeUnknownError,
   RoutingDocumentInvalidError,
   SdkError,
   TaskClientConfigError,
@@ -40,6 +42,7 @@ export type {
 export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
 export type { PayloadPlacement, PlacementInput } from './sizing';
 export { dedupTaskId, newTaskId } from './task-id';
+export { MAX_ETA_SECONDS } from '../contract';
 export {
   DEFAULT_BATCH_RETRIES,
   DEFAULT_STATE_TTL_SECONDS,
@@ -48,6 +51,7 @@ export {
   taskClientOptionsFromOutputs,
 } from './task-client';
 export type {
+  CancelTaskResult,
   ExplainContext,
   PublishBatchItem,
   PublishBatchOutcome,

@@ -1,13 +1,18 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { MessageAttribute, type RoutingDocument, type TaskEnvelope, parseEnvelope } from '../../lib/contract';
+import { MAX_ETA_SECONDS, MessageAttribute, type RoutingDocument, type TaskEnvelope, parseEnvelope } from '../../lib/contract';
+import { TaskStateStore, leaseToken } from '../../lib/aws/task-state-store';
+import { LOCAL_CREDENTIALS } from '../../local/emulators';
 import { sqsForwardingDestination, type ForwardedTaskMessage } from '../../lib/aws/destinations';
 import {
   AwsCallFailedError,
   DestinationUnknownError,
+  EtaTooFarError,
   PayloadInvalidError,
   PayloadTooLargeError,
+  PublishOutcomeUnknownError,
   TaskKilledError,
   TaskWaitTimeoutError,
 } from '../../lib/sdk/errors';
@@ -15,7 +20,7 @@ import { staticRoutingSource } from '../../lib/aws/routing-sources';
 import { ClaimCheckStore } from '../../lib/aws/claim-check';
 import { type TaskClientOptions, createTaskClient } from '../../lib/sdk/task-client';
 import { dedupTaskId } from '../../lib/sdk/task-id';
-import { emulatorClients } from '../support/emulator-env';
+import { emulatorClients, emulatorEndpoints } from '../support/emulator-env';
 import {
   createBucket,
   createQueue,
@@ -85,7 +90,7 @@ const emailSend = {
 };
 
 describe('publish', () => {
-  it('sends a small payload inline with attributes and records queued state', async () => {
+  it('sends a small payload inline with attributes and writes no state: the consumer\'s claim creates it', async () => {
     const bosun = client({ tasks: [emailSend] });
     const result = await bosun.publish(emailSend, { to: 'a@example.com', subject: 'Hi' }, { context: { tenant: 't-1' }, traceId: 'trace-123' });
     expect(result).toEqual({
@@ -95,6 +100,7 @@ describe('publish', () => {
       status: 'queued',
       claimChecked: false,
       duplicate: false,
+      resent: false,
       paused: false,
     });
     const [message] = await receiveAll(raw.sqs, defaultQueue, 1);
@@ -113,15 +119,24 @@ describe('publish', () => {
     expect(message?.MessageAttributes?.[MessageAttribute.TASK_NAME]?.StringValue).toBe('email.send');
     expect(message?.MessageAttributes?.[MessageAttribute.TASK_ID]?.StringValue).toBe(result.taskId);
     expect(message?.MessageAttributes?.[MessageAttribute.ROUTE]?.StringValue).toBe('default');
+    expect(await stateOf(result.taskId)).toBeUndefined();
+  });
+
+  it('records a dedup-keyed task as queued before sending it: the dedup gate', async () => {
+    const bosun = client();
+    const result = await bosun.publish('email.send', { to: 'c@example.com' }, { dedupKey: 'gate-1' });
     expect(await stateOf(result.taskId)).toMatchObject({
       taskId: result.taskId,
       taskName: 'email.send',
       status: 'queued',
       queue: 'default',
       attempts: 0,
+      link: 0,
+      dedupKey: 'gate-1',
       route: { destination: 'default', ruleId: null },
       expiresAt: expect.any(Number),
     });
+    await receiveAll(raw.sqs, defaultQueue, 1);
   });
 
   it('stores a 300 KiB payload in S3 and sends a reference', async () => {
@@ -158,14 +173,34 @@ describe('publish', () => {
     expect(parseEnvelope(byId.get(over.taskId)?.Body as string).claimCheck?.bytes).toBe(4 * KIB - emptyBytes + 1 + JSON.stringify({ data: '' }).length);
   });
 
-  it('publishes a dedup key once and returns the same task id', async () => {
+  it('re-sends a repeated dedup key while no consumer has touched the task, and sends nothing once one has', async () => {
     const bosun = client();
     const first = await bosun.publish('email.send', { to: 'b@example.com' }, { dedupKey: 'order-42' });
-    const second = await bosun.publish('email.send', { to: 'b@example.com' }, { dedupKey: 'order-42' });
-    expect(second).toEqual({ ...first, duplicate: true });
-    const messages = await receiveAll(raw.sqs, defaultQueue, 2, 2500);
-    expect(messages).toHaveLength(1);
-    expect(parseEnvelope(messages[0]?.Body as string)).toMatchObject({ id: first.taskId, dedupKey: 'order-42' });
+    const second = await bosun.publish('email.send', { to: 'b@example.com', n: 2 }, { dedupKey: 'order-42' });
+    expect(second).toEqual({ ...first, duplicate: true, resent: true });
+    const copies = await receiveAll(raw.sqs, defaultQueue, 2);
+    expect(copies.map((m) => parseEnvelope(m.Body as string)).map((e) => [e.id, e.link ?? 0, e.payload])).toEqual(
+      expect.arrayContaining([
+        [first.taskId, 0, { to: 'b@example.com' }],
+        [first.taskId, 0, { to: 'b@example.com', n: 2 }],
+      ]),
+    );
+
+    // A consumer claims it: the record is no longer untouched.
+    const store = new TaskStateStore({ dynamodb: clients.dynamodb, tableName: table });
+    const claimed = await store.acquire({
+      task: { id: first.taskId, task: 'email.send', route: { destination: 'default', ruleId: null }, publishedAt: new Date().toISOString() },
+      purpose: 'claim',
+      token: leaseToken('m-1'),
+      leaseUntilMs: Date.now() + 60_000,
+      queue: 'default',
+      attempt: 1,
+      redriven: false,
+    });
+    expect(claimed.kind).toBe('acquired');
+    const third = await bosun.publish('email.send', { to: 'b@example.com' }, { dedupKey: 'order-42' });
+    expect(third).toMatchObject({ taskId: first.taskId, duplicate: true, resent: false, status: 'running' });
+    expect(await receiveAll(raw.sqs, defaultQueue, 1, 1500)).toHaveLength(0);
   });
 
   it('delays a near ETA with DelaySeconds and schedules a far one', async () => {
@@ -180,6 +215,23 @@ describe('publish', () => {
     expect(envelopes.get(near.taskId)?.eta).toBe(near.eta);
     expect(envelopes.get(far.taskId)?.eta).toBe(far.eta);
     expect(await stateOf(far.taskId)).toMatchObject({ status: 'scheduled', eta: far.eta });
+    expect(await stateOf(near.taskId)).toBeUndefined();
+  });
+
+  it('rejects an ETA or a delay beyond MAX_ETA_SECONDS, naming the task, the ETA and the limit, and writes nothing', async () => {
+    const bosun = client();
+    const now = Date.parse('2026-06-01T00:00:00.000Z');
+    const clocked = client({ now: () => now });
+    const error = await clocked.publish('report.render', {}, { dedupKey: 'too-far', delaySeconds: MAX_ETA_SECONDS + 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtaTooFarError);
+    expect((error as Error).message).toBe(
+      'ETA of task "report.render" is 2026-07-01T00:00:01.000Z, 2592001 s from now; the furthest accepted is 2592000 s (30 days) from now, because claim-checked payloads are kept only that long plus the DLQ retention',
+    );
+    await expect(bosun.publish('report.render', {}, { eta: new Date(Date.now() + 31 * 86_400_000) })).rejects.toThrow(
+      /^ETA of task "report.render" is .*; the furthest accepted is 2592000 s \(30 days\) from now/,
+    );
+    expect(await stateOf(dedupTaskId('report.render', 'too-far'))).toBeUndefined();
+    expect(await receiveAll(raw.sqs, defaultQueue, 1, 1200)).toHaveLength(0);
   });
 
   it('hands a task the flags route to a custom destination over to it', async () => {
@@ -254,7 +306,7 @@ describe('publish', () => {
     );
   });
 
-  it('wraps an SQS failure with its cause, and removes the state item and the claim-check object', async () => {
+  it('undoes a publish SQS rejected with a 4xx: discards the state record and deletes the claim-check object', async () => {
     const bosun = createTaskClient({
       queueUrls: { default: `${defaultQueue}-missing` },
       bucket,
@@ -265,10 +317,100 @@ describe('publish', () => {
     const keysBefore = await listKeys(raw.s3, bucket);
     const error = await bosun.publish('report.render', payloadOfBytes(300 * KIB), { dedupKey: 'lost-1' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsCallFailedError);
+    expect(error).not.toBeInstanceOf(PublishOutcomeUnknownError);
     expect((error as AwsCallFailedError).operation).toBe('SendMessage');
     expect((error as AwsCallFailedError).cause).toBeInstanceOf(Error);
     expect(await listKeys(raw.s3, bucket)).toEqual(keysBefore);
     expect(await stateOf(dedupTaskId('report.render', 'lost-1'))).toBeUndefined();
+  });
+});
+
+/**
+ * An SQS client, retries off, whose `operation` calls reach SQS and are carried out, but whose responses are lost on
+ * the way back: the caller sees a network-style error although the message is in the queue.
+ */
+function sqsLosingResponsesOf(operation: 'SendMessage' | 'SendMessageBatch'): SQSClient {
+  const endpoints = emulatorEndpoints();
+  const sqs = new SQSClient({ region: endpoints.region, endpoint: endpoints.sqsEndpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      const output = await next(args);
+      if (context.commandName === `${operation}Command`) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      return output;
+    },
+    { step: 'initialize', name: 'loseResponse' },
+  );
+  return sqs;
+}
+
+describe('a send with an unknown outcome (defect 2)', () => {
+  let queue: string;
+  const lossy: SQSClient[] = [];
+  beforeAll(async () => {
+    queue = await createQueue(raw.sqs, 'lost');
+  });
+  afterAll(async () => {
+    await deleteQueue(raw.sqs, queue);
+    for (const sqs of lossy) sqs.destroy();
+  });
+  function lossyClient(operation: 'SendMessage' | 'SendMessageBatch', extra: Partial<TaskClientOptions> = {}) {
+    const sqs = sqsLosingResponsesOf(operation);
+    lossy.push(sqs);
+    return client({ queueUrls: { default: queue }, clients: { ...clients, sqs }, ...extra });
+  }
+
+  it('keeps the state record and the claim-check object, and a publish again with the same dedup key re-sends the task', async () => {
+    const taskId = dedupTaskId('report.render', 'lost-response-1');
+    const payload = payloadOfBytes(300 * KIB);
+    const error = await lossyClient('SendMessage').publish('report.render', payload, { dedupKey: 'lost-response-1' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PublishOutcomeUnknownError);
+    expect(error).toBeInstanceOf(AwsCallFailedError);
+    expect((error as Error).name).toBe('PublishOutcomeUnknownError');
+    expect((error as Error).message).toBe(
+      `publish of task ${taskId} (report.render) has an unknown outcome: SQS SendMessage got no certain answer (TimeoutError: socket hang up), ` +
+        'so the message may or may not have been accepted; its state record and claim-checked payload (if any) were kept; ' +
+        'publishing again with the same dedupKey is safe: the task is re-sent only while no consumer has touched it, and runs once',
+    );
+    expect(await stateOf(taskId)).toMatchObject({ status: 'queued', attempts: 0, dedupKey: 'lost-response-1' });
+    const [accepted] = await receiveAll(raw.sqs, queue, 1);
+    const firstReference = parseEnvelope(accepted?.Body as string).claimCheck;
+    expect(await listKeys(raw.s3, bucket)).toContain(firstReference?.key);
+
+    const again = await client({ queueUrls: { default: queue } }).publish('report.render', payload, { dedupKey: 'lost-response-1' });
+    expect(again).toMatchObject({ taskId, duplicate: true, resent: true, status: 'queued', claimChecked: true });
+    const [resent] = await receiveAll(raw.sqs, queue, 1);
+    expect(parseEnvelope(resent?.Body as string)).toMatchObject({ id: taskId, dedupKey: 'lost-response-1' });
+    expect(await stateOf(taskId)).toMatchObject({ status: 'queued', attempts: 0 });
+    const text = await new ClaimCheckStore({ s3: clients.s3, bucket }).fetch(firstReference!, { taskId, taskName: 'report.render' });
+    expect(JSON.parse(text)).toEqual(payload);
+  });
+
+  it('reports every batch item whose SendMessageBatch response was lost as an unknown outcome and keeps its record', async () => {
+    const result = await lossyClient('SendMessageBatch', { batchRetries: 0 }).publishBatch([
+      { task: 'email.send', payload: { i: 1 }, options: { dedupKey: 'lost-batch-1' } },
+      { task: 'email.send', payload: { i: 2 } },
+    ]);
+    expect(result).toMatchObject({ succeeded: 0, failed: 2, sqsCalls: 1 });
+    expect(result.outcomes.map((o) => (o.ok ? 'ok' : o.error.name))).toEqual(['PublishOutcomeUnknownError', 'PublishOutcomeUnknownError']);
+    expect(await stateOf(dedupTaskId('email.send', 'lost-batch-1'))).toMatchObject({ status: 'queued' });
+    expect(await receiveAll(raw.sqs, queue, 2)).toHaveLength(2);
+  });
+
+  it('undoes batch items SQS rejected with a 4xx: no record, no claim-check object', async () => {
+    const keysBefore = await listKeys(raw.s3, bucket);
+    const bosun = client({ queueUrls: { default: `${queue}-missing` }, batchRetries: 0 });
+    const result = await bosun.publishBatch([
+      { task: 'report.render', payload: payloadOfBytes(300 * KIB), options: { dedupKey: 'rejected-batch-1' } },
+      { task: 'email.send', payload: {}, options: { dedupKey: 'rejected-batch-2' } },
+    ]);
+    expect(result).toMatchObject({ succeeded: 0, failed: 2 });
+    for (const outcome of result.outcomes) {
+      expect(outcome.ok === false && outcome.error).toBeInstanceOf(AwsCallFailedError);
+      expect(outcome.ok === false && outcome.error).not.toBeInstanceOf(PublishOutcomeUnknownError);
+    }
+    expect(await stateOf(dedupTaskId('report.render', 'rejected-batch-1'))).toBeUndefined();
+    expect(await stateOf(dedupTaskId('email.send', 'rejected-batch-2'))).toBeUndefined();
+    expect(await listKeys(raw.s3, bucket)).toEqual(keysBefore);
   });
 });
 
@@ -289,6 +431,7 @@ describe('publishBatch', () => {
     expect(messages).toHaveLength(25);
     const ids = new Set(messages.map((m) => parseEnvelope(m.Body as string).id));
     expect(ids).toEqual(new Set(result.outcomes.map((o) => (o.ok ? o.result.taskId : ''))));
+    for (const id of ids) expect(await stateOf(id)).toBeUndefined();
   });
 
   it('reports invalid items and publishes the rest', async () => {
@@ -311,15 +454,72 @@ describe('publishBatch', () => {
 });
 
 describe('getTask and waitForTask', () => {
-  it('reads the state and times out with the last status', async () => {
+  it('reads undefined for a task no consumer has claimed yet, and waitForTask polls through it', async () => {
     const bosun = client();
     const { taskId } = await bosun.publish('email.send', {});
-    await expect(bosun.getTask(taskId)).resolves.toMatchObject({ taskId, status: 'queued' });
-    await expect(bosun.getTask('01JNOTHERE0000000000000000')).resolves.toBeUndefined();
+    await expect(bosun.getTask(taskId)).resolves.toBeUndefined();
     await expect(bosun.waitForTask(taskId, { timeoutMs: 300, pollIntervalMs: 100 })).rejects.toThrow(
-      new TaskWaitTimeoutError(taskId, 300, 'queued'),
+      `task ${taskId} did not finish within 300 ms (last status: no state item yet: no consumer has claimed the task)`,
     );
+    const keyed = await bosun.publish('email.send', {}, { dedupKey: 'read-me' });
+    await expect(bosun.getTask(keyed.taskId)).resolves.toMatchObject({ taskId: keyed.taskId, status: 'queued' });
+    await expect(bosun.waitForTask(keyed.taskId, { timeoutMs: 300, pollIntervalMs: 100 })).rejects.toThrow(
+      new TaskWaitTimeoutError(keyed.taskId, 300, 'queued'),
+    );
+    await receiveAll(raw.sqs, defaultQueue, 2);
+  });
+
+  it('returns the terminal state once a consumer finishes a task that had no record at publish', async () => {
+    const bosun = client();
+    const { taskId } = await bosun.publish('email.send', {});
+    const store = new TaskStateStore({ dynamodb: clients.dynamodb, tableName: table });
+    const token = leaseToken('m-2');
+    const waiting = bosun.waitForTask(taskId, { timeoutMs: 5000, pollIntervalMs: 50 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await store.acquire({
+      task: { id: taskId, task: 'email.send', route: { destination: 'default', ruleId: null }, publishedAt: new Date().toISOString() },
+      purpose: 'claim',
+      token,
+      leaseUntilMs: Date.now() + 60_000,
+      queue: 'default',
+      attempt: 1,
+      redriven: false,
+    });
+    await store.close(taskId, token, { transition: 'succeed', result: { ok: true } });
+    await expect(waiting).resolves.toMatchObject({ taskId, status: 'succeeded', result: { ok: true } });
     await receiveAll(raw.sqs, defaultQueue, 1);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a task not claimed yet (no record), a scheduled one, and refuses one that is running', async () => {
+    const bosun = client();
+    const plain = await bosun.publish('email.send', {}, { delaySeconds: 600 });
+    await expect(bosun.cancel(plain.taskId)).resolves.toEqual({ kind: 'cancelled', previous: undefined });
+    await expect(bosun.getTask(plain.taskId)).resolves.toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
+
+    const far = await bosun.publish('email.send', {}, { delaySeconds: 7200 });
+    const cancelled = await bosun.cancel(far.taskId);
+    expect(cancelled).toMatchObject({ kind: 'cancelled', previous: { status: 'scheduled' } });
+
+    const running = await bosun.publish('email.send', {}, { delaySeconds: 600, dedupKey: 'busy' });
+    const store = new TaskStateStore({ dynamodb: clients.dynamodb, tableName: table });
+    await store.acquire({
+      task: { id: running.taskId, task: 'email.send', route: { destination: 'default', ruleId: null }, publishedAt: new Date().toISOString() },
+      purpose: 'claim',
+      token: leaseToken('m-3'),
+      leaseUntilMs: Date.now() + 60_000,
+      queue: 'default',
+      attempt: 1,
+      redriven: false,
+    });
+    await expect(bosun.cancel(running.taskId)).resolves.toMatchObject({ kind: 'refused', item: { status: 'running' } });
+    await expect(bosun.cancel(far.taskId)).resolves.toMatchObject({ kind: 'refused', item: { status: 'cancelled' } });
+  });
+
+  it('needs the task-state table', async () => {
+    const bosun = client({ tableName: undefined, trackState: false });
+    await expect(bosun.cancel('01JNOTHERE0000000000000000')).rejects.toThrow('cancel needs the task-state table, but no tableName was given');
   });
 });
 

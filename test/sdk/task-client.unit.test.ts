@@ -1,9 +1,15 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { z } from 'zod';
-import { parseEnvelope } from '../../lib/contract';
-import { AwsCallFailedError, TaskClientConfigError } from '../../lib/sdk/errors';
+import { MAX_ETA_SECONDS, parseEnvelope } from '../../lib/contract';
+import { staticRoutingSource } from '../../lib/aws/routing-sources';
+import { AwsCallFailedError, EtaTooFarError, PublishOutcomeUnknownError, TaskClientConfigError } from '../../lib/sdk/errors';
+import { needsPublishRecord } from '../../lib/sdk/publish-state';
 import { createTaskClient, taskClientOptionsFromOutputs } from '../../lib/sdk/task-client';
+import { dedupTaskId } from '../../lib/sdk/task-id';
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/bosun-dev-default';
 const quiet = { warn: () => undefined, info: () => undefined };
@@ -45,7 +51,7 @@ describe('publishBatch retries', () => {
     expect(error?.message).toBe(`SQS SendMessageBatch for task ${failed?.ok === false ? failed.taskId : ''} failed: InvalidParameterValue: bad attribute`);
   });
 
-  it('gives up after the bounded number of retries and fails those items, never dropping one', async () => {
+  it('gives up after the bounded number of retries and fails those items as unknown outcomes, never dropping one', async () => {
     mock.on(SendMessageBatchCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
     const result = await clientWith(sqs, { batchRetries: 2 }).publishBatch(
       Array.from({ length: 12 }, (_, i) => ({ task: 'email.send', payload: { i } })),
@@ -54,7 +60,7 @@ describe('publishBatch retries', () => {
     expect(result.failed).toBe(12);
     // 2 chunks (10 + 2), each tried once and retried twice.
     expect(result.sqsCalls).toBe(6);
-    expect(result.outcomes.every((o) => !o.ok && o.error instanceof AwsCallFailedError && o.error.cause instanceof Error)).toBe(true);
+    expect(result.outcomes.every((o) => !o.ok && o.error instanceof PublishOutcomeUnknownError && o.error.cause instanceof Error)).toBe(true);
   });
 
   it('retries an entry SQS reported in neither list', async () => {
@@ -144,5 +150,151 @@ describe('taskClientOptionsFromOutputs', () => {
   it('says which output is missing', () => {
     expect(() => taskClientOptionsFromOutputs({ QueueNames: '["default"]' })).toThrow('stack outputs have no DefaultQueueUrl for queue "default"');
     expect(() => taskClientOptionsFromOutputs({ Stage: 'dev' })).toThrow('stack outputs have no QueueNames (given keys: Stage)');
+  });
+});
+
+describe('the write rule: which publishes write state', () => {
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  const sqsMock = mockClient(sqs);
+  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const dynamoMock = mockClient(dynamodb);
+  const legacy = { name: 'legacy', deliver: jest.fn(async () => undefined) };
+  const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+  const bosun = createTaskClient({
+    queueUrls: { default: QUEUE },
+    clients: { sqs, dynamodb },
+    tableName: 'tasks',
+    region: 'us-east-1',
+    logger: quiet,
+    destinations: [legacy],
+    routing: staticRoutingSource({ version: 1, defaultDestination: 'default', rules: [{ id: 'to-legacy', tasks: ['legacy.*'], destination: 'legacy' }] }),
+    now: () => NOW,
+  });
+  beforeEach(() => {
+    sqsMock.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+      Failed: [],
+    }));
+    dynamoMock.on(PutCommand).resolves({});
+  });
+  afterEach(() => {
+    sqsMock.reset();
+    dynamoMock.reset();
+  });
+
+  it.each([
+    ['a plain task', 'nothing', 'email.send', {}, undefined],
+    ['a task delayed within one SQS delay', 'nothing', 'email.send', { delaySeconds: 900 }, undefined],
+    ['a dedup-keyed task', 'queued', 'email.send', { dedupKey: 'k-1' }, 'queued'],
+    ['a task beyond one SQS delay', 'scheduled', 'email.send', { delaySeconds: 901 }, 'scheduled'],
+    ['a task handed to a custom destination', 'rerouted', 'legacy.sync', {}, 'rerouted'],
+  ] as const)('%s writes %s', async (_label, _written, task, options, status) => {
+    const result = await bosun.publish(task, {}, options);
+    const puts = dynamoMock.commandCalls(PutCommand);
+    if (status === undefined) {
+      expect(puts).toHaveLength(0);
+    } else {
+      expect(puts).toHaveLength(1);
+      expect(puts[0]?.args[0].input).toMatchObject({ TableName: 'tasks', Item: { taskId: result.taskId, status } });
+    }
+    expect(result).toMatchObject({ duplicate: false, resent: false });
+  });
+
+  it('writes nothing for a batch of plain tasks and one conditional put per dedup-keyed task', async () => {
+    const items = Array.from({ length: 12 }, (_, i) => ({ task: 'email.send', payload: { i }, ...(i < 3 ? { options: { dedupKey: `k-${i}` } } : {}) }));
+    const result = await bosun.publishBatch(items);
+    expect(result).toMatchObject({ succeeded: 12, failed: 0, sqsCalls: 2 });
+    expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(3);
+  });
+
+  it('matches needsPublishRecord', () => {
+    expect(needsPublishRecord({ dedupKey: undefined, status: 'queued' })).toBe(false);
+    expect(needsPublishRecord({ dedupKey: 'k', status: 'queued' })).toBe(true);
+    expect(needsPublishRecord({ dedupKey: undefined, status: 'scheduled' })).toBe(true);
+    expect(needsPublishRecord({ dedupKey: undefined, status: 'rerouted' })).toBe(true);
+  });
+
+  it('undoes a record only after a certain failure: discard after a 4xx, nothing after a lost response', async () => {
+    dynamoMock.on(DeleteCommand).resolves({});
+    sqsMock.on(SendMessageCommand).rejectsOnce(Object.assign(new Error('bad'), { name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } }));
+    await expect(bosun.publish('email.send', {}, { dedupKey: 'refused' })).rejects.toThrow(AwsCallFailedError);
+    expect(dynamoMock.commandCalls(DeleteCommand).map((c) => c.args[0].input.Key)).toEqual([{ taskId: dedupTaskId('email.send', 'refused') }]);
+
+    dynamoMock.resetHistory();
+    // Rejected on every try: the AWS SDK's own retries see the same lost response.
+    sqsMock.on(SendMessageCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    await expect(bosun.publish('email.send', {}, { dedupKey: 'lost' })).rejects.toThrow(PublishOutcomeUnknownError);
+    expect(dynamoMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('keeps the rerouted record when a custom destination fails without a 4xx answer', async () => {
+    legacy.deliver.mockRejectedValueOnce(new Error('broker unreachable'));
+    await expect(bosun.publish('legacy.sync', {})).rejects.toThrow(PublishOutcomeUnknownError);
+    expect(dynamoMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('re-sends a duplicate no consumer touched, with the record\'s link and ETA, and sends nothing for a touched one', async () => {
+    const taskId = dedupTaskId('email.send', 'again');
+    const eta = new Date(NOW + 3600_000).toISOString();
+    const existing = {
+      taskId,
+      taskName: 'email.send',
+      status: 'scheduled',
+      queue: 'default',
+      attempts: 0,
+      link: 0,
+      eta,
+      route: { destination: 'default', ruleId: null },
+      createdAt: '2026-03-01T11:00:00.000Z',
+      updatedAt: '2026-03-01T11:00:00.000Z',
+    };
+    const refused = () => Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: marshall(existing) });
+    dynamoMock.on(PutCommand).rejects(refused());
+    const resent = await bosun.publish('email.send', { n: 2 }, { dedupKey: 'again' });
+    expect(resent).toMatchObject({ taskId, duplicate: true, resent: true, status: 'scheduled', eta });
+    const sent = sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(sent?.DelaySeconds).toBe(900);
+    expect(parseEnvelope(sent?.MessageBody as string)).toMatchObject({ id: taskId, eta, payload: { n: 2 }, publishedAt: existing.createdAt });
+
+    sqsMock.resetHistory();
+    dynamoMock.on(PutCommand).rejects(
+      Object.assign(new Error('exists'), { name: 'ConditionalCheckFailedException', Item: marshall({ ...existing, status: 'retrying', attempts: 1, leaseToken: 'm/1' }) }),
+    );
+    const touched = await bosun.publish('email.send', { n: 3 }, { dedupKey: 'again' });
+    expect(touched).toMatchObject({ taskId, duplicate: true, resent: false, status: 'retrying' });
+    expect(sqsMock.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+});
+
+describe('the ETA bound', () => {
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  const mock = mockClient(sqs);
+  afterEach(() => mock.reset());
+  const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+
+  it('accepts exactly MAX_ETA_SECONDS and rejects one second more, with the task, the ETA and the limit', async () => {
+    mock.on(SendMessageCommand).resolves({ MessageId: 'm' });
+    const bosun = createTaskClient({ queueUrls: { default: QUEUE }, clients: { sqs }, trackState: false, logger: quiet, now: () => NOW });
+    await expect(bosun.publish('email.send', {}, { delaySeconds: MAX_ETA_SECONDS })).resolves.toMatchObject({ eta: '2026-03-31T12:00:00.000Z' });
+    const error = await bosun.publish('email.send', {}, { eta: '2026-03-31T12:00:01Z' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EtaTooFarError);
+    expect(error).toMatchObject({ name: 'EtaTooFarError', taskName: 'email.send', eta: '2026-03-31T12:00:01.000Z', delaySeconds: MAX_ETA_SECONDS + 1, limitSeconds: MAX_ETA_SECONDS });
+    await expect(bosun.publish('email.send', {}, { delaySeconds: 1e12 })).rejects.toThrow(EtaTooFarError);
+    expect(mock.commandCalls(SendMessageCommand)).toHaveLength(1);
+  });
+
+  it('rejects a batch item beyond the bound and publishes the rest', async () => {
+    mock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+      Failed: [],
+    }));
+    const bosun = createTaskClient({ queueUrls: { default: QUEUE }, clients: { sqs }, trackState: false, logger: quiet, now: () => NOW });
+    const result = await bosun.publishBatch([
+      { task: 'email.send', payload: 1 },
+      { task: 'email.send', payload: 2, options: { delaySeconds: MAX_ETA_SECONDS + 60 } },
+    ]);
+    expect(result).toMatchObject({ succeeded: 1, failed: 1 });
+    expect(result.outcomes[1]).toMatchObject({ ok: false, error: { name: 'EtaTooFarError' } });
   });
 });
