@@ -9,6 +9,11 @@ import type { ResolvedRuntime } from './runtime-config';
 import { type BatchMetrics, TaskMetric, UNKNOWN_TASK_DIMENSION, boundTaskLogger } from './runtime-telemetry';
 import type { ReadMessage } from './steps';
 
+/** Longest lease of a side effect that is not a run (sends, a hand-over). */
+const NON_RUN_LEASE_MS = 30_000;
+/** Room after a run's time limit and safety margin for its closing writes and their retries. */
+const CLOSE_ROOM_MS = 5_000;
+
 /** One message on its way through the executor. */
 interface Job {
   readonly message: ReadMessage;
@@ -83,7 +88,7 @@ export class Executor {
         task: envelope,
         purpose: decision.kind === 'run' ? 'claim' : 'lease',
         token,
-        leaseUntilMs: this.r.now() + remainingMs(),
+        leaseUntilMs: this.r.now() + this.leaseMs(decision, task, remainingMs()),
         queue: this.r.queueName ?? 'unknown',
         attempt: message.attempt,
         redriven: message.redriven,
@@ -339,6 +344,16 @@ export class Executor {
     // A retry's copy is also the next attempt's message.
     const { outcome: _applied, ...next } = message.envelope;
     return again(next);
+  }
+
+  /**
+   * How long a lease holds: a run's time limit plus room for its closing writes, any other side effect at most
+   * {@link NON_RUN_LEASE_MS}; never past the end of the invocation. A delivery of the same message after a crash
+   * (the queue's visibility timeout) then normally finds the lease already expired.
+   */
+  private leaseMs(decision: Decision, task: TaskDefinition | undefined, remainingMs: number): number {
+    const wanted = decision.kind === 'run' && task !== undefined ? task.timeLimitSeconds * 1000 + this.r.safetyMarginMs + CLOSE_ROOM_MS : NON_RUN_LEASE_MS;
+    return Math.max(0, Math.min(remainingMs, wanted));
   }
 
   /** The envelope of a new copy: attempts so far (this receive did not run the task), with changes. */
