@@ -1,6 +1,7 @@
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   DeleteQueueCommand,
@@ -8,10 +9,13 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
+  type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TaskTable } from '../../../lib/contract';
 import type { AwsClients } from '../../../lib/aws/clients';
+import type { RuntimeClients } from '../../../lib/runtime';
 import { emulatorClients, emulatorEndpoints, sdkClientsForEmulators, uniqueName, type EmulatorClients } from '../../support/emulator-env';
 import { lambdaContext } from './factories';
 
@@ -24,6 +28,25 @@ export interface RuntimeResources {
   readonly tableName: string;
   readonly bucketName: string;
   readonly maxReceiveCount: number;
+}
+
+/**
+ * Runtime clients for the emulators that nobody else holds (`createAwsClients` returns one cached set per process), so
+ * a test may add middleware to them to inject a fault. Destroy them after the test.
+ */
+export function isolatedRuntimeClients(): RuntimeClients & { destroy(): void } {
+  const raw = emulatorClients(emulatorEndpoints());
+  const dynamodb = DynamoDBDocumentClient.from(raw.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  return {
+    sqs: raw.sqs,
+    s3: raw.s3,
+    dynamodb,
+    destroy: () => {
+      raw.sqs.destroy();
+      raw.s3.destroy();
+      raw.dynamodb.destroy();
+    },
+  };
 }
 
 /** Clients for the emulators: the SDK's (document client) and raw ones for setup. */
@@ -114,7 +137,8 @@ export async function receive(clients: AwsClients, queueUrl: string, waitSeconds
   return out.Messages ?? [];
 }
 
-function toRecord(message: Message, queueUrl: string): SQSRecord {
+/** The SQS record the event source mapping would build from a received message. */
+export function toRecord(message: Message, queueUrl: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId as string,
@@ -140,29 +164,79 @@ function toRecord(message: Message, queueUrl: string): SQSRecord {
 }
 
 /**
- * Does what the Lambda event source mapping does, once: receive a batch, invoke the handler, delete every message not
- * reported in `batchItemFailures`. Returns the handler's response and how many messages it got.
+ * Does what the Lambda event source mapping does with messages it received: invoke the handler with them, then delete
+ * every message not reported in `batchItemFailures`. Returns the handler's response.
  */
-export async function pollOnce(
+export async function deliver(
   clients: AwsClients,
   queueUrl: string,
+  messages: readonly Message[],
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
-  waitSeconds = 1,
-): Promise<{ received: number; response: SQSBatchResponse }> {
-  const messages = await receive(clients, queueUrl, waitSeconds);
-  if (messages.length === 0) return { received: 0, response: { batchItemFailures: [] } };
+  context: Context = lambdaContext(60_000),
+): Promise<SQSBatchResponse> {
   const records = messages.map((message) => toRecord(message, queueUrl));
-  const response = await handler({ Records: records }, lambdaContext(60_000));
+  const response = await handler({ Records: records }, context);
   const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
   for (const record of records) {
     if (failed.has(record.messageId)) continue;
     try {
       await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: record.receiptHandle }));
     } catch {
-      // Already deleted by the runtime after a hand-over; the ESM's delete would be a no-op too.
+      // As the event source mapping: a failed delete only means the message comes back (and is then a duplicate).
     }
   }
-  return { received: records.length, response };
+  return response;
+}
+
+/**
+ * Does what the Lambda event source mapping does, once: receive a batch, invoke the handler (with `context`, by
+ * default 60 s left), delete every message not reported in `batchItemFailures`. Returns the handler's response and
+ * how many messages it got.
+ */
+export async function pollOnce(
+  clients: AwsClients,
+  queueUrl: string,
+  handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+  waitSeconds = 1,
+  context?: Context,
+): Promise<{ received: number; response: SQSBatchResponse }> {
+  const messages = await receive(clients, queueUrl, waitSeconds);
+  if (messages.length === 0) return { received: 0, response: { batchItemFailures: [] } };
+  const response = await deliver(clients, queueUrl, messages, handler, context);
+  return { received: messages.length, response };
+}
+
+/** Makes a received (in-flight) message visible again at once, as if its visibility timeout had passed. */
+export async function makeVisible(clients: AwsClients, queueUrl: string, message: Message): Promise<void> {
+  await clients.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+}
+
+/**
+ * Receives the only message of a queue `times` times without deleting it, as invocations that died mid-batch would:
+ * its `ApproximateReceiveCount` grows by `times` and the message is visible again afterwards.
+ */
+export async function burnReceives(clients: AwsClients, queueUrl: string, times: number): Promise<void> {
+  for (let i = 0; i < times; i += 1) {
+    const [message] = await receive(clients, queueUrl, 1);
+    if (message === undefined) throw new Error(`receive ${i + 1} of ${times} found no message in ${queueUrl}`);
+    await makeVisible(clients, queueUrl, message);
+  }
+}
+
+/** The queue's approximate counts: visible now, in flight, and delayed (sent with a delay not yet over). */
+export async function queueCounts(clients: AwsClients, queueUrl: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  const out = await clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  const count = (name: QueueAttributeName): number => Number(out.Attributes?.[name] ?? 'NaN');
+  return {
+    visible: count('ApproximateNumberOfMessages'),
+    inFlight: count('ApproximateNumberOfMessagesNotVisible'),
+    delayed: count('ApproximateNumberOfMessagesDelayed'),
+  };
 }
 
 /** Polls until `done()` holds or the deadline passes; returns whether it held. */
