@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TaskStateStore } from '../lib/aws/task-state-store';
 import { LOCAL_CREDENTIALS } from '../local/emulators';
 import type { Platform } from './platform';
 
@@ -60,4 +61,15 @@ export function createCliClients(platform: Platform): CliClients {
       appConfigData.destroy();
     },
   };
+}
+
+/**
+ * The task-state adapter for a platform's table: the one way the CLI writes task state (`reopen`, `rebury`, `cancel`).
+ *
+ * @example
+ * const state = taskStateStore(platform, clients);
+ * await state.cancel(taskId);
+ */
+export function taskStateStore(platform: Platform, clients: CliClients): TaskStateStore {
+  return new TaskStateStore({ dynamodb: clients.dynamodb, tableName: platform.tableName });
 }

@@ -1,5 +1,8 @@
-import { DeleteQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { MessageAttribute, parseEnvelope } from '../../lib/contract';
+import { DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createCliClients } from '../../cli/clients';
+import type { RedriveResult } from '../../cli/dlq';
+import { leaseToken } from '../../lib/aws/task-state-store';
+import { MessageAttribute, type TaskEnvelope, parseEnvelope, serializeEnvelope } from '../../lib/contract';
 import {
   type TestPlatform,
   aDeadTask,
@@ -10,7 +13,16 @@ import {
   putTaskState,
   queueDepth,
   sendDeadMessage,
+  stateStore,
 } from './support';
+
+/** Receives what is in a queue now (up to 10 messages), leaving it invisible for a minute. */
+async function receiveAll(platform: TestPlatform, url: string): Promise<TaskEnvelope[]> {
+  const received = await platform.clients.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+  );
+  return (received.Messages ?? []).map((message) => parseEnvelope(message.Body!));
+}
 
 describe('bosun dlq', () => {
   let platform: TestPlatform;
@@ -108,17 +120,17 @@ describe('bosun dlq', () => {
       );
       expect(received.Messages).toHaveLength(1);
       const message = received.Messages![0]!;
-      expect(parseEnvelope(message.Body!)).toEqual({ ...flaky, attempts: 0 });
+      expect(parseEnvelope(message.Body!)).toEqual({ ...flaky, attempts: 0, link: 1 });
       expect(Object.keys(message.MessageAttributes ?? {}).sort()).toEqual([MessageAttribute.TASK_ID, MessageAttribute.TASK_NAME]);
       expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 1, inFlight: 0 });
       const flakyState = await getTaskState(platform, flaky.id);
-      expect(flakyState).toMatchObject({ status: 'queued' });
+      expect(flakyState).toMatchObject({ status: 'queued', attempts: 0, link: 1 });
       expect(flakyState).not.toHaveProperty('deadTaskName');
       expect(flakyState).not.toHaveProperty('deadAt');
       expect(await getTaskState(platform, rejected.id)).toMatchObject({ status: 'dead', deadTaskName: 'demo.reject' });
     });
 
-    it('keeps the message in the DLQ and the state dead when the send fails, and exits 1', async () => {
+    it('keeps the message in the DLQ and makes the state dead again when SQS refuses the send, and exits 1', async () => {
       const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2C1' });
       await putTaskState(platform, aDeadTask(envelope));
       await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, {
@@ -139,10 +151,12 @@ describe('bosun dlq', () => {
         status: 'dead',
         deadTaskName: envelope.task,
         deadReason: 'attempts-exhausted',
+        attempts: 3,
+        link: 0,
       });
     });
 
-    it('redrives at most --max messages and reports a task that was not dead', async () => {
+    it('redrives at most --max messages and reports the tasks that had no state', async () => {
       for (const suffix of ['D1', 'D2', 'D3']) {
         await sendDeadMessage(platform, platform.queues.bulk.dlqUrl, anEnvelope({ id: `01JD7X3Q4J8ZP7N3R5W6Y9K2${suffix}` }), {
           reason: 'attempts-exhausted',
@@ -154,9 +168,9 @@ describe('bosun dlq', () => {
       const result = await bosun(['dlq', 'redrive', 'bulk', '--max', '2', '--data-dir', platform.dataDir, '--json']);
 
       expect(result.code).toBe(0);
-      const summary = JSON.parse(result.stdout) as { redriven: number; stateNotDead: { status: string }[] };
+      const summary = JSON.parse(result.stdout) as RedriveResult;
       expect(summary.redriven).toBe(2);
-      expect(summary.stateNotDead.map((entry) => entry.status)).toEqual(['missing', 'missing']);
+      expect(summary.stateMissing).toHaveLength(2);
       expect(await queueDepth(platform, platform.queues.bulk.dlqUrl)).toEqual({ visible: 1, inFlight: 0 });
       expect((await queueDepth(platform, platform.queues.bulk.url)).visible).toBe(2);
     });
@@ -173,6 +187,148 @@ describe('bosun dlq', () => {
       expect(result.stdout).toContain(
         'not seen: 1 message(s) were in flight in the DLQ (a peek or another redrive); run again once they are visible',
       );
+    });
+
+    it('works from a snapshot: a task that dies again during the redrive is redriven once, and the run ends', async () => {
+      // GIVEN 12 dead tasks (more than one receive brings) whose consumer dead-letters every copy again at once
+      const state = stateStore(platform);
+      const envelopes = Array.from({ length: 12 }, (_, index) =>
+        anEnvelope({ id: `01JD7X3Q4J8ZP7N3R5W6Y9K3${String(index).padStart(2, '0')}`, task: 'demo.doomed' }),
+      );
+      for (const envelope of envelopes) {
+        await putTaskState(platform, aDeadTask(envelope));
+        await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'non-retryable', detail: 'no', attempts: 1 });
+      }
+      const copies = new Map<string, number>();
+      let running = true;
+      const consumer = (async () => {
+        for (;;) {
+          const received = await platform.clients.sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: platform.queues.default.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+          );
+          const messages = received.Messages ?? [];
+          if (messages.length === 0 && !running) return;
+          for (const message of messages) {
+            const envelope = parseEnvelope(message.Body!);
+            copies.set(envelope.id, (copies.get(envelope.id) ?? 0) + 1);
+            const token = leaseToken(message.MessageId!);
+            await state.acquire({ task: envelope, purpose: 'claim', token, leaseUntilMs: Date.now() + 30_000, queue: 'default', attempt: 1, redriven: false });
+            await state.close(envelope.id, token, { transition: 'deadLetter', reason: 'non-retryable', error: { type: 'E', message: 'no' }, attempts: 1 });
+            // A cap, so the run of a redrive that never ends ends anyway and the test can fail with the count.
+            if ((copies.get(envelope.id) ?? 0) < 3) {
+              await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'non-retryable', detail: 'no', attempts: 1 });
+            }
+            await platform.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: platform.queues.default.url, ReceiptHandle: message.ReceiptHandle }));
+          }
+        }
+      })();
+
+      // WHEN
+      const result = await bosun(['dlq', 'redrive', 'default', '--rate', '10', '--data-dir', platform.dataDir, '--json']);
+      running = false;
+      await consumer;
+
+      // THEN every task went back once, the run ended, and the deaths during the run wait in the DLQ for the next one
+      expect(result.code).toBe(0);
+      const summary = JSON.parse(result.stdout) as RedriveResult;
+      expect(summary).toMatchObject({ snapshot: 12, redriven: 12, stateReset: 12, failures: [] });
+      expect(summary.leftForNextRun).toBeGreaterThan(0);
+      expect([...copies.values()]).toEqual(Array.from({ length: 12 }, () => 1));
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 12, inFlight: 0 });
+      expect(await getTaskState(platform, envelopes[0]!.id)).toMatchObject({ status: 'dead', link: 1 });
+    }, 60_000);
+
+    it('leaves the state queued and the message in the DLQ when the send outcome is unknown; the next run sends it again', async () => {
+      const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2G1', task: 'demo.flaky' });
+      await putTaskState(platform, aDeadTask(envelope));
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      // SQS takes the message but the answer is lost on the way back.
+      const losingAnswers = (target: Parameters<typeof createCliClients>[0]): ReturnType<typeof createCliClients> => {
+        const clients = createCliClients(target);
+        clients.sqs.middlewareStack.add(
+          (next, context) => async (args) => {
+            const output = await next(args);
+            if (context.commandName === 'SendMessageCommand') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+            return output;
+          },
+          { step: 'initialize', name: 'loseSendAnswers' },
+        );
+        return clients;
+      };
+
+      const first = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir, '--json'], { createClients: losingAnswers });
+
+      expect(first.code).toBe(1);
+      const firstSummary = JSON.parse(first.stdout) as RedriveResult;
+      expect(firstSummary).toMatchObject({ redriven: 0, failures: [], unknownOutcomes: [expect.objectContaining({ taskId: envelope.id })] });
+      expect(await getTaskState(platform, envelope.id)).toMatchObject({ status: 'queued', attempts: 0, link: 1 });
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 1, inFlight: 0 });
+      expect((await queueDepth(platform, platform.queues.default.url)).visible).toBe(1);
+
+      const second = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir]);
+
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain(`sent again (still queued from an earlier redrive whose send had an unknown outcome): 1 (${envelope.id})`);
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+      expect((await receiveAll(platform, platform.queues.default.url)).map((copy) => copy.link)).toEqual([1, 1]);
+      expect(await getTaskState(platform, envelope.id)).toMatchObject({ status: 'queued', link: 1 });
+    });
+
+    it('deletes the DLQ copies of tasks that are finished or alive without sending them, and lists them', async () => {
+      const state = stateStore(platform);
+      const succeeded = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2H1', task: 'email.send' });
+      const retrying = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2H2', task: 'email.send' });
+      for (const [envelope, transition] of [[succeeded, 'succeed'], [retrying, 'retry']] as const) {
+        const token = leaseToken(`msg-${envelope.id}`);
+        await state.acquire({ task: envelope, purpose: 'claim', token, leaseUntilMs: Date.now() + 30_000, queue: 'default', attempt: 1, redriven: false });
+        await state.close(envelope.id, token, transition === 'succeed' ? { transition } : { transition, error: { type: 'E', message: 'm' } });
+        await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      }
+
+      const json = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir, '--json']);
+
+      expect(json.code).toBe(0);
+      const summary = JSON.parse(json.stdout) as RedriveResult;
+      expect(summary.redriven).toBe(0);
+      expect(summary.redundant.map(({ taskId, status }) => ({ taskId, status })).sort((a, b) => a.taskId.localeCompare(b.taskId))).toEqual([
+        { taskId: succeeded.id, status: 'succeeded' },
+        { taskId: retrying.id, status: 'retrying' },
+      ]);
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+      expect(await queueDepth(platform, platform.queues.default.url)).toEqual({ visible: 0, inFlight: 0 });
+      expect(await getTaskState(platform, succeeded.id)).toMatchObject({ status: 'succeeded' });
+    });
+
+    it('says so in the summary for people when it deletes a redundant copy', async () => {
+      const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2H3' });
+      await stateStore(platform).cancel(envelope.id);
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'non-retryable', detail: 'x', attempts: 1 });
+
+      const result = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir]);
+
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`redundant DLQ copies deleted, their tasks alive or finished: 1 (${envelope.id} cancelled)`);
+    });
+
+    it('sends back the copy of a live task that SQS moved to the DLQ itself (no Bosun.DeadReason): it is the only one', async () => {
+      const state = stateStore(platform);
+      const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2J1', task: 'email.send', attempts: 1 });
+      const token = leaseToken('msg-moved');
+      await state.acquire({ task: envelope, purpose: 'claim', token, leaseUntilMs: Date.now() + 30_000, queue: 'default', attempt: 2, redriven: false });
+      await state.close(envelope.id, token, { transition: 'retry', error: { type: 'E', message: 'm' } });
+      await platform.clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: platform.queues.default.dlqUrl,
+          MessageBody: serializeEnvelope(envelope),
+          MessageAttributes: { [MessageAttribute.TASK_ID]: { DataType: 'String', StringValue: envelope.id } },
+        }),
+      );
+
+      const result = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir, '--json']);
+
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ redriven: 1, movedBySqs: [envelope.id], redundant: [] });
+      expect(await receiveAll(platform, platform.queues.default.url)).toEqual([{ ...envelope, attempts: 0 }]);
     });
 
     it('rejects a non-positive --rate as a usage error', async () => {

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../cli/cli';
 import type { CliIo } from '../../cli/output';
+import type { CliDependencies } from '../../cli/program';
+import { TaskStateStore } from '../../lib/aws/task-state-store';
 import {
   MessageAttribute,
   StackOutput,
@@ -39,11 +41,19 @@ export function bufferIo(): BufferIo {
   };
 }
 
-/** Runs the CLI in-process and returns its exit status and output. */
-export async function bosun(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI in-process and returns its exit status and output; `deps` replaces parts of its outside world. */
+export async function bosun(
+  argv: readonly string[],
+  deps: Omit<CliDependencies, 'io'> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = bufferIo();
-  const code = await runCli(argv, { io });
+  const code = await runCli(argv, { ...deps, io });
   return { code, stdout: io.stdout(), stderr: io.stderr() };
+}
+
+/** The task-state adapter on the test platform's table, to bring tasks into a state the way the platform does. */
+export function stateStore(platform: TestPlatform): TaskStateStore {
+  return new TaskStateStore({ dynamodb: platform.documents, tableName: platform.tableName });
 }
 
 /** A small platform of real emulator resources (two queues with DLQs, a table) and its `platform.json`. */

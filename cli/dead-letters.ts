@@ -1,0 +1,123 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { EnvelopeInvalidError, Limits, MessageAttribute, type TaskEnvelope, parseEnvelope } from '../lib/contract';
+import type { CliClients } from './clients';
+import { CliQueueWithoutDlqError } from './errors';
+import { type Platform, type PlatformQueue, findQueue } from './platform';
+
+/** Long-poll wait of each DLQ receive, seconds: long polling asks every SQS server, so an empty answer means empty. */
+const RECEIVE_WAIT_SECONDS = 1;
+
+/** A platform queue that has a DLQ. */
+export type QueueWithDlq = PlatformQueue & { readonly dlqUrl: string };
+
+/**
+ * The queue `queueName` of the platform, which must have a DLQ.
+ *
+ * @throws CliQueueWithoutDlqError when the platform's outputs name no DLQ for it.
+ * @example
+ * const { dlqUrl } = dlqOf(platform, 'default');
+ */
+export function dlqOf(platform: Platform, queueName: string): QueueWithDlq {
+  const queue = findQueue(platform, queueName);
+  if (queue.dlqUrl === undefined) throw new CliQueueWithoutDlqError(queueName);
+  return { ...queue, dlqUrl: queue.dlqUrl };
+}
+
+/** The string value of a message attribute. */
+export function attribute(message: Message, name: string): string | undefined {
+  return message.MessageAttributes?.[name]?.StringValue;
+}
+
+/** A DLQ message's body: the envelope, or why it is not one. */
+export interface ReadBody {
+  readonly envelope?: TaskEnvelope;
+  readonly unreadable?: string;
+}
+
+/**
+ * Reads a message body as an envelope; a body that is not one is reported, not thrown.
+ *
+ * @example
+ * const { envelope, unreadable } = readBody(message);
+ */
+export function readBody(message: Message): ReadBody {
+  try {
+    return { envelope: parseEnvelope(message.Body ?? '') };
+  } catch (error) {
+    if (error instanceof EnvelopeInvalidError) return { unreadable: error.message };
+    throw error;
+  }
+}
+
+/** The task name of a message: the envelope's, else the `Bosun.TaskName` attribute. */
+export function taskNameOf(message: Message, body: ReadBody): string | undefined {
+  return body.envelope?.task ?? attribute(message, MessageAttribute.TASK_NAME);
+}
+
+/**
+ * `ApproximateNumberOfMessages` (visible) and `…NotVisible` (in flight) of a queue.
+ *
+ * @example
+ * const { visible } = await dlqCounts(clients, dlqUrl);
+ */
+export async function dlqCounts(clients: CliClients, url: string): Promise<{ visible: number; notVisible: number }> {
+  const response = await clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(response.Attributes?.ApproximateNumberOfMessages ?? 0),
+    notVisible: Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/**
+ * Receives up to `max` (at most 10) messages with every message attribute and every system attribute, among them
+ * `SentTimestamp` (when SQS received the message; kept when SQS's redrive policy moves a message to its DLQ) and
+ * `ApproximateReceiveCount`, which SQS returns only when asked.
+ *
+ * @example
+ * const batch = await receive(clients, dlqUrl, 10, 300);
+ */
+export async function receive(clients: CliClients, url: string, max: number, visibilitySeconds: number): Promise<Message[]> {
+  const response = await clients.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: url,
+      MaxNumberOfMessages: Math.max(1, Math.min(Limits.SQS_MAX_BATCH_ENTRIES, max)),
+      VisibilityTimeout: visibilitySeconds,
+      WaitTimeSeconds: RECEIVE_WAIT_SECONDS,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['All'],
+    }),
+  );
+  return response.Messages ?? [];
+}
+
+/**
+ * Makes messages visible again at once. Best effort: a handle that expired is already visible.
+ *
+ * @example
+ * await release(clients, dlqUrl, held);
+ */
+export async function release(clients: CliClients, url: string, messages: readonly Message[]): Promise<void> {
+  for (let start = 0; start < messages.length; start += Limits.SQS_MAX_BATCH_ENTRIES) {
+    const chunk = messages.slice(start, start + Limits.SQS_MAX_BATCH_ENTRIES);
+    await clients.sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: chunk.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+}

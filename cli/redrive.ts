@@ -1,0 +1,499 @@
+import { DeleteMessageCommand, type Message, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { ReopenResult, TaskStateStore } from '../lib/aws/task-state-store';
+import {
+  DEAD_REASONS,
+  type DeadReason,
+  MessageAttribute,
+  type TaskEnvelope,
+  type TaskStatus,
+  isTerminalStatus,
+  serializeEnvelope,
+} from '../lib/contract';
+import { type CliClients, taskStateStore } from './clients';
+import { type QueueWithDlq, type ReadBody, attribute, dlqCounts, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
+import type { Platform } from './platform';
+
+/** Seconds a redrive holds a received message (the ones it sends, and the ones it leaves, put back at the end). */
+export const REDRIVE_HOLD_SECONDS = 300;
+/** Default redrive rate, messages per second (AWS's own message move task tops out at 500/s). */
+export const DEFAULT_REDRIVE_RATE = 50;
+/** Dead-letter attributes a redrive strips from the copy it sends back. */
+const DEAD_ATTRIBUTES: ReadonlySet<string> = new Set([
+  MessageAttribute.DEAD_REASON,
+  MessageAttribute.DEAD_DETAIL,
+  MessageAttribute.ATTEMPTS,
+  MessageAttribute.SOURCE_QUEUE,
+]);
+/** HTTP status range of a client error: the service refused the request, so it did nothing. */
+const CLIENT_ERROR = { min: 400, max: 499 } as const;
+
+/** Options of {@link redriveDeadLetters}. */
+export interface RedriveOptions {
+  /** Redrive only messages of this task name; others are put back untouched. @default - every message */
+  readonly taskName?: string;
+  /** Most messages sent per second. @default 50 */
+  readonly ratePerSecond?: number;
+  /** Most messages to redrive (each one sent back, deleted as redundant, or failed counts). @default - the whole snapshot */
+  readonly max?: number;
+  /** Called once with the snapshot's size, then once per message redriven, deleted or failed. */
+  readonly onProgress?: (event: { readonly kind: 'start'; readonly total: number } | { readonly kind: 'message' }) => void;
+  /** Clock, epoch ms; the snapshot is every message SQS received before its first reading. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A message that was not redriven and stays in the DLQ. */
+export interface RedriveFailure {
+  readonly messageId: string;
+  readonly taskId?: string;
+  /** Error name and message (never the payload), and what was done about the task's state. */
+  readonly error: string;
+}
+
+/** A DLQ message deleted without a send: its task is alive or finished, so the copy is redundant. */
+export interface RedundantCopy {
+  readonly messageId: string;
+  readonly taskId: string;
+  /** The task's status when the redrive found it. */
+  readonly status: TaskStatus;
+}
+
+/** What `dlq redrive` did. */
+export interface RedriveResult {
+  readonly queue: string;
+  readonly dlqUrl: string;
+  readonly taskName?: string;
+  /** Start of the run, ISO-8601: only messages SQS received before it (their `SentTimestamp`) are redriven. */
+  readonly startedAt: string;
+  /** The DLQ's `ApproximateNumberOfMessages` at the start: the size of the snapshot. */
+  readonly snapshot: number;
+  /** Copies sent back (their DLQ messages deleted, or listed in `deleteFailures`). */
+  readonly redriven: number;
+  /** Messages of other task names, left in the DLQ. */
+  readonly skipped: number;
+  /** Messages whose send certainly failed (SQS answered with a client error) or whose state could not be changed: kept in the DLQ; a reopened state was made `dead` again. */
+  readonly failures: readonly RedriveFailure[];
+  /** Messages whose send may or may not have reached SQS (no answer, a server error): kept in the DLQ, state left `queued`; the next redrive sends them again. */
+  readonly unknownOutcomes: readonly RedriveFailure[];
+  /** Messages sent back (or found redundant) whose DLQ copy could not be deleted: a duplicate delivery, which Bosun runs once. */
+  readonly deleteFailures: readonly RedriveFailure[];
+  /** Tasks whose state went from `dead` back to `queued` (`reopen`) and whose copy was sent. */
+  readonly stateReset: number;
+  /** Tasks found `queued` as an earlier redrive's reopen left them (its send had an unknown outcome): sent again. */
+  readonly resent: readonly string[];
+  /** Tasks found alive or finished: their DLQ copies were deleted without a send. */
+  readonly redundant: readonly RedundantCopy[];
+  /** Tasks with no state item (state tracking off, or the item expired): sent back as they were, with fresh attempts. */
+  readonly stateMissing: readonly string[];
+  /** Live tasks whose newest copy SQS's own redrive policy moved to the DLQ (no `Bosun.DeadReason`): sent back. */
+  readonly movedBySqs: readonly string[];
+  /** Messages sent, per destination queue URL. */
+  readonly byDestination: Readonly<Record<string, number>>;
+  /** Bodies that were not readable envelopes, sent back unchanged. */
+  readonly unreadable: number;
+  /**
+   * Messages left for the next run: sent to the DLQ after the start (a task that died again during this run), or a
+   * second DLQ copy of a task this run already handled.
+   */
+  readonly leftForNextRun: number;
+  /** DLQ messages in flight when the redrive started (being peeked or redriven elsewhere): not in the snapshot. */
+  readonly inFlightAtStart: number;
+}
+
+/** What to do with one message of the snapshot, decided from its body and its task's state. */
+type Plan =
+  | {
+      readonly kind: 'send';
+      readonly why: 'reopened' | 'resend' | 'no-state' | 'moved-by-sqs' | 'unreadable';
+      readonly body: string;
+      /** The reopen to undo if the send certainly failed. */
+      readonly reopened?: Extract<ReopenResult, { kind: 'reopened' }>;
+    }
+  | { readonly kind: 'redundant'; readonly taskId: string; readonly status: TaskStatus }
+  | { readonly kind: 'failed'; readonly error: string };
+
+function redriveAttributes(message: Message): Record<string, MessageAttributeValue> {
+  const attributes: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    if (DEAD_ATTRIBUTES.has(name) || value.DataType === undefined) continue;
+    attributes[name] = {
+      DataType: value.DataType,
+      ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
+      ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }),
+    };
+  }
+  return attributes;
+}
+
+function lastPathSegment(url: string): string {
+  return url.replace(/\/+$/, '').split('/').pop() ?? url;
+}
+
+/**
+ * Where a dead message goes back to: the platform queue named by its `Bosun.SourceQueue` attribute (matched by URL
+ * or queue name, so only a queue of this platform is ever a target), else the queue whose DLQ it is in.
+ */
+function destinationOf(platform: Platform, queue: QueueWithDlq, message: Message): string {
+  const source = attribute(message, MessageAttribute.SOURCE_QUEUE);
+  if (source === undefined) return queue.url;
+  const match = platform.queues.find(
+    (candidate) => candidate.url === source || lastPathSegment(candidate.url) === lastPathSegment(source),
+  );
+  return match?.url ?? queue.url;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Whether SQS certainly did not take the request: it answered with a client error (4xx) to the only attempt. No
+ * answer, a server error, or a client error after the SDK retried (an earlier attempt may have been taken and its
+ * answer lost) leave the outcome unknown.
+ */
+function certainlyRejected(error: unknown): boolean {
+  const metadata = (error as { $metadata?: { httpStatusCode?: number; attempts?: number } } | undefined)?.$metadata;
+  const status = metadata?.httpStatusCode;
+  if (status === undefined || status < CLIENT_ERROR.min || status > CLIENT_ERROR.max) return false;
+  return (metadata?.attempts ?? 1) <= 1;
+}
+
+/** When SQS received the message (`SentTimestamp`, epoch ms); undefined when it was not returned. */
+function sentAtMs(message: Message): number | undefined {
+  const sentAt = Number(message.Attributes?.['SentTimestamp']);
+  return Number.isFinite(sentAt) && sentAt > 0 ? sentAt : undefined;
+}
+
+function deadReasonOf(message: Message): DeadReason {
+  const reason = attribute(message, MessageAttribute.DEAD_REASON);
+  return DEAD_REASONS.find((known) => known === reason) ?? 'receive-count-exceeded';
+}
+
+function deadAttemptsOf(message: Message): number {
+  const attempts = Number(attribute(message, MessageAttribute.ATTEMPTS));
+  return Number.isSafeInteger(attempts) && attempts >= 0 ? attempts : 0;
+}
+
+/** The body of a redriven copy: the same envelope with a fresh set of attempts and, when given, a new link. */
+function copyBody(envelope: TaskEnvelope, link: number | undefined): string {
+  return serializeEnvelope({ ...envelope, attempts: 0, ...(link === undefined ? {} : { link }) });
+}
+
+/**
+ * Decides what to do with one dead message of a readable envelope, reopening its task's state when it is dead.
+ * The only state write here is `reopen`; the rest reads what a refused reopen returned.
+ */
+async function planFor(state: TaskStateStore, message: Message, envelope: TaskEnvelope): Promise<Plan> {
+  const reopened = await state.reopen(envelope.id);
+  if (reopened.kind === 'reopened') return { kind: 'send', why: 'reopened', body: copyBody(envelope, reopened.link), reopened };
+  const item = reopened.item;
+  if (item === undefined) return { kind: 'send', why: 'no-state', body: copyBody(envelope, undefined) };
+  const deadLink = envelope.link ?? 0;
+  const itemLink = item.link ?? 0;
+  // Exactly as a reopen of this very copy left it (queued, the next link, no attempt, no lease): an earlier redrive
+  // reopened it and its send had an unknown outcome. Sending again is safe: the consumer runs a task once.
+  if (item.status === 'queued' && item.attempts === 0 && item.leaseUntilMs === undefined && itemLink === deadLink + 1) {
+    return {
+      kind: 'send',
+      why: 'resend',
+      body: copyBody(envelope, itemLink),
+      reopened: { kind: 'reopened', link: itemLink, ...(item.leaseToken === undefined ? {} : { leaseToken: item.leaseToken }) },
+    };
+  }
+  // SQS's redrive policy moved the task's newest copy while the task was alive: no other copy is left.
+  if (!isTerminalStatus(item.status) && attribute(message, MessageAttribute.DEAD_REASON) === undefined && deadLink >= itemLink) {
+    return { kind: 'send', why: 'moved-by-sqs', body: copyBody(envelope, undefined) };
+  }
+  if (item.status === 'dead') {
+    return { kind: 'failed', error: 'the task died again while it was being reopened; the next redrive takes it' };
+  }
+  return { kind: 'redundant', taskId: envelope.id, status: item.status };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Sends dead messages back to their source queue, at a bounded rate, and works the same against fauxqs (which has
+ * no `StartMessageMoveTask`) and AWS (whose move task can neither filter by task name nor reopen task state).
+ *
+ * **Snapshot (ADR 0006: every loop over a queue works from a snapshot and ends).** The run records its start time and
+ * the DLQ's visible count, and redrives only messages SQS received before the start (`SentTimestamp`, which SQS keeps
+ * when its redrive policy moves a message). A task that dies again during the run makes a new DLQ message, sent after
+ * the start: it is left for the next run, and so is any second DLQ copy of a task this run already handled, whatever
+ * the clocks say. The run ends when every message of the snapshot was handled, when a receive brings only messages
+ * outside it (or ones already handled), or nothing, or after `max` messages.
+ *
+ * **Ordering, per message (ADR 0006: undo only what certainly failed).**
+ * 1. Read the envelope. A body that is not one is sent back unchanged and counted.
+ * 2. `reopen` the task's state (`dead` → `queued`, a fresh set of attempts, a new link) BEFORE the send: a consumer
+ *    that received the copy while the state still said `dead` would acknowledge it without running it.
+ * 3. Send the copy to the source queue with `attempts: 0`, `link` = the reopened link, and the dead-letter attributes
+ *    stripped.
+ * 4. Only after the send succeeded, delete the DLQ message.
+ * 5. If the send certainly failed (SQS answered 4xx to the only attempt), undo the reopen with `rebury` (`queued` →
+ *    `dead`, only while nothing touched the task since) and keep the DLQ message. If the outcome is unknown (no
+ *    answer, 5xx), keep both as they are and report it: a later redrive finds the state `queued` as the reopen left
+ *    it and sends the copy again (the consumer runs a task once even if two copies arrive).
+ * When `reopen` is refused because the task is alive or finished (running, retrying, succeeded, rerouted, cancelled,
+ * or queued/scheduled after a consumer touched it), the DLQ copy is redundant: it is deleted without a send and
+ * reported — except the newest copy of a live task that SQS's own redrive policy moved (no `Bosun.DeadReason`), which
+ * is the task's only copy and is sent back. A task with no state item (state tracking off, or expired) is sent back
+ * with a fresh set of attempts.
+ *
+ * Messages of other task names, and those left for the next run, are held while the redrive runs (so they are not
+ * received over and over) and put back untouched at the end.
+ *
+ * @example
+ * const result = await redriveDeadLetters(platform, clients, 'default', { taskName: 'demo.flaky', ratePerSecond: 10 });
+ */
+export async function redriveDeadLetters(
+  platform: Platform,
+  clients: CliClients,
+  queueName: string,
+  options: RedriveOptions = {},
+): Promise<RedriveResult> {
+  const queue = dlqOf(platform, queueName);
+  const state = taskStateStore(platform, clients);
+  const clock = options.now ?? Date.now;
+  const intervalMs = 1000 / (options.ratePerSecond ?? DEFAULT_REDRIVE_RATE);
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  const startedAtMs = clock();
+  const counts = await dlqCounts(clients, queue.dlqUrl);
+  options.onProgress?.({ kind: 'start', total: Math.min(counts.visible, max) });
+
+  const held: Message[] = [];
+  const seen = new Set<string>();
+  const handledTasks = new Set<string>();
+  const left = new Set<string>();
+  const failures: RedriveFailure[] = [];
+  const unknownOutcomes: RedriveFailure[] = [];
+  const deleteFailures: RedriveFailure[] = [];
+  const resent: string[] = [];
+  const redundant: RedundantCopy[] = [];
+  const stateMissing: string[] = [];
+  const movedBySqs: string[] = [];
+  const byDestination: Record<string, number> = {};
+  let redriven = 0;
+  let skipped = 0;
+  let stateReset = 0;
+  let unreadable = 0;
+  let handled = 0;
+  let processed = 0;
+  let nextSendAt = clock();
+
+  const deleteFromDlq = async (message: Message, taskId: string | undefined): Promise<boolean> => {
+    try {
+      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
+      return true;
+    } catch (error) {
+      deleteFailures.push({ messageId: message.MessageId ?? '', ...(taskId === undefined ? {} : { taskId }), error: describeError(error) });
+      return false;
+    }
+  };
+
+  const redriveOne = async (message: Message, body: ReadBody): Promise<void> => {
+    const messageId = message.MessageId ?? '';
+    const taskId = body.envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
+    const failure = (error: string): RedriveFailure => ({ messageId, ...(taskId === undefined ? {} : { taskId }), error });
+    // Reserve a send slot before the first await, so the messages of one batch, redriven concurrently, keep the rate.
+    const slot = Math.max(nextSendAt, clock());
+    nextSendAt = slot + intervalMs;
+    if (slot > clock()) await sleep(slot - clock());
+
+    let plan: Plan;
+    try {
+      plan =
+        body.envelope === undefined
+          ? { kind: 'send', why: 'unreadable', body: message.Body ?? '' }
+          : await planFor(state, message, body.envelope);
+    } catch (error) {
+      plan = { kind: 'failed', error: describeError(error) };
+    }
+    if (plan.kind === 'failed') {
+      failures.push(failure(plan.error));
+      held.push(message);
+      return;
+    }
+    if (plan.kind === 'redundant') {
+      if (await deleteFromDlq(message, taskId)) redundant.push({ messageId, taskId: plan.taskId, status: plan.status });
+      return;
+    }
+
+    const destination = destinationOf(platform, queue, message);
+    try {
+      await clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: destination, MessageBody: plan.body, MessageAttributes: redriveAttributes(message) }),
+      );
+    } catch (error) {
+      held.push(message);
+      if (!certainlyRejected(error)) {
+        unknownOutcomes.push(failure(`${describeError(error)} (state left queued; the next redrive sends it again)`));
+        return;
+      }
+      failures.push(failure(`${describeError(error)}${await undoReopen(plan, message, taskId)}`));
+      return;
+    }
+    redriven += 1;
+    byDestination[destination] = (byDestination[destination] ?? 0) + 1;
+    switch (plan.why) {
+      case 'reopened':
+        stateReset += 1;
+        break;
+      case 'unreadable':
+        unreadable += 1;
+        break;
+      case 'resend':
+        resent.push(taskId ?? messageId);
+        break;
+      case 'no-state':
+        stateMissing.push(taskId ?? messageId);
+        break;
+      case 'moved-by-sqs':
+        movedBySqs.push(taskId ?? messageId);
+        break;
+    }
+    await deleteFromDlq(message, taskId);
+  };
+
+  /** `rebury` after a send that certainly failed; says what became of the state, for the failure line. */
+  const undoReopen = async (plan: Extract<Plan, { kind: 'send' }>, message: Message, taskId: string | undefined): Promise<string> => {
+    if (plan.reopened === undefined || taskId === undefined) return '';
+    try {
+      const result = await state.rebury(taskId, {
+        link: plan.reopened.link,
+        ...(plan.reopened.leaseToken === undefined ? {} : { leaseToken: plan.reopened.leaseToken }),
+        reason: deadReasonOf(message),
+        attempts: deadAttemptsOf(message),
+      });
+      return result.kind === 'reburied' ? ' (state dead again)' : ` (state left ${result.item?.status ?? 'missing'}: touched since the reopen)`;
+    } catch (error) {
+      return ` (state left queued, the rebury failed: ${describeError(error)}; the next redrive sends it again)`;
+    }
+  };
+
+  try {
+    while (handled < counts.visible && processed < max) {
+      const batch = await receive(clients, queue.dlqUrl, max - processed, REDRIVE_HOLD_SECONDS);
+      const chosen: [Message, ReadBody][] = [];
+      let inSnapshot = 0;
+      for (const message of batch) {
+        const messageId = message.MessageId ?? '';
+        const sentAt = sentAtMs(message);
+        if (seen.has(messageId) || sentAt === undefined || sentAt >= startedAtMs) {
+          if (!seen.has(messageId)) left.add(messageId);
+          held.push(message);
+          continue;
+        }
+        seen.add(messageId);
+        inSnapshot += 1;
+        handled += 1;
+        const body = readBody(message);
+        if (options.taskName !== undefined && taskNameOf(message, body) !== options.taskName) {
+          skipped += 1;
+          held.push(message);
+          continue;
+        }
+        // One send per task per run: a second copy is left as it is (an older duplicate, or a death during the run
+        // that the clocks placed before the start).
+        const taskKey = body.envelope?.id ?? `body:${message.MD5OfBody ?? messageId}`;
+        if (handledTasks.has(taskKey) || processed + chosen.length >= max) {
+          if (handledTasks.has(taskKey)) left.add(messageId);
+          held.push(message);
+          continue;
+        }
+        handledTasks.add(taskKey);
+        chosen.push([message, body]);
+      }
+      if (inSnapshot === 0) break;
+      processed += chosen.length;
+      await Promise.all(
+        chosen.map(async ([message, body]) => {
+          await redriveOne(message, body);
+          options.onProgress?.({ kind: 'message' });
+        }),
+      );
+    }
+  } finally {
+    await release(clients, queue.dlqUrl, held);
+  }
+  return {
+    queue: queueName,
+    dlqUrl: queue.dlqUrl,
+    ...(options.taskName === undefined ? {} : { taskName: options.taskName }),
+    startedAt: new Date(startedAtMs).toISOString(),
+    snapshot: counts.visible,
+    redriven,
+    skipped,
+    failures,
+    unknownOutcomes,
+    deleteFailures,
+    stateReset,
+    resent,
+    redundant,
+    stateMissing,
+    movedBySqs,
+    byDestination,
+    unreadable,
+    leftForNextRun: left.size,
+    inFlightAtStart: counts.notVisible,
+  };
+}
+
+/** Most individual tasks a summary for people lists per kind; `--json` lists all. */
+const MAX_LISTED = 5;
+
+function listed(ids: readonly string[]): string {
+  const shown = ids.slice(0, MAX_LISTED);
+  const more = ids.length - shown.length;
+  return `${shown.join(', ')}${more > 0 ? `, and ${more} more; --json lists all` : ''}`;
+}
+
+/**
+ * Renders a redrive summary for people.
+ *
+ * @example
+ * io.write(renderRedrive(result));
+ */
+export function renderRedrive(result: RedriveResult): string {
+  const scope = result.taskName === undefined ? 'every task' : `task ${result.taskName}`;
+  const lines = [
+    `redrove ${result.redriven} message(s) of ${scope} from the DLQ of ${result.queue} ` +
+      `(snapshot: about ${result.snapshot} message(s) dead-lettered before ${result.startedAt})`,
+    ...Object.entries(result.byDestination).map(([url, count]) => `  ${count} to ${url}`),
+    `task states reopened from dead to queued: ${result.stateReset}`,
+  ];
+  if (result.resent.length > 0) {
+    lines.push(`sent again (still queued from an earlier redrive whose send had an unknown outcome): ${result.resent.length} (${listed(result.resent)})`);
+  }
+  if (result.stateMissing.length > 0) {
+    lines.push(`no task state recorded, sent back with fresh attempts: ${result.stateMissing.length} (${listed(result.stateMissing)})`);
+  }
+  if (result.movedBySqs.length > 0) {
+    lines.push(`live tasks whose copy SQS moved to the DLQ, sent back: ${result.movedBySqs.length} (${listed(result.movedBySqs)})`);
+  }
+  if (result.redundant.length > 0) {
+    lines.push(
+      `redundant DLQ copies deleted, their tasks alive or finished: ${result.redundant.length} (` +
+        `${listed(result.redundant.map((copy) => `${copy.taskId} ${copy.status}`))})`,
+    );
+  }
+  if (result.skipped > 0) lines.push(`left in the DLQ (other task names): ${result.skipped}`);
+  if (result.leftForNextRun > 0) {
+    lines.push(`left for the next run: ${result.leftForNextRun} message(s) dead-lettered during this run (a task that died again) or a second copy of a task this run handled`);
+  }
+  if (result.inFlightAtStart > 0) {
+    lines.push(`not seen: ${result.inFlightAtStart} message(s) were in flight in the DLQ (a peek or another redrive); run again once they are visible`);
+  }
+  if (result.unreadable > 0) lines.push(`unreadable bodies sent back unchanged: ${result.unreadable}`);
+  for (const failure of result.failures) {
+    lines.push(`failed (kept in the DLQ): ${failure.taskId ?? failure.messageId}: ${failure.error}`);
+  }
+  for (const unknown of result.unknownOutcomes) {
+    lines.push(`outcome unknown (kept in the DLQ; the consumer runs the task once): ${unknown.taskId ?? unknown.messageId}: ${unknown.error}`);
+  }
+  for (const failure of result.deleteFailures) {
+    lines.push(`not deleted from the DLQ (a later delivery of it runs nothing twice): ${failure.taskId ?? failure.messageId}: ${failure.error}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
