@@ -100,7 +100,10 @@ export class CliQueueUnknownError extends CliError {
   }
 }
 
-/** `bosun task <id>` found no state item for the id. */
+/**
+ * `bosun task <id>` found no state item for the id. That is not proof the task does not exist: a task published
+ * without a dedup key or a far ETA gets its first record when a consumer claims it.
+ */
 export class CliTaskNotFoundError extends CliError {
   public override readonly name = 'CliTaskNotFoundError';
 
@@ -108,7 +111,25 @@ export class CliTaskNotFoundError extends CliError {
     public readonly taskId: string,
     public readonly tableName: string,
   ) {
-    super(`task ${taskId} was not found in table ${tableName}`);
+    super(
+      `no state is recorded for task ${taskId} in table ${tableName}: a task published without a dedup key or a far ETA ` +
+        'gets its first record when a consumer claims it, so a task published a moment ago may have none yet; ' +
+        'an unknown id looks the same',
+    );
+  }
+}
+
+/** `bosun task cancel <id>` was refused: the task is running, or has finished. */
+export class CliTaskCancelRefusedError extends CliError {
+  public override readonly name = 'CliTaskCancelRefusedError';
+
+  public constructor(
+    public readonly taskId: string,
+    /** The task's status when the cancel was refused. */
+    public readonly status: string,
+    reason: string,
+  ) {
+    super(`task ${taskId} cannot be cancelled: ${reason}`);
   }
 }
 

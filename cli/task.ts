@@ -1,8 +1,7 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
-import { TaskTable, type TaskStateItem } from '../lib/contract';
-import type { CliClients } from './clients';
-import { CliTaskNotFoundError } from './errors';
+import { type TaskStateItem, isTerminalStatus } from '../lib/contract';
+import { type CliClients, taskStateStore } from './clients';
+import { CliTaskCancelRefusedError, CliTaskNotFoundError } from './errors';
 import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
@@ -10,16 +9,60 @@ import { type CliSession, type TargetOptions, addTargetOptions } from './program
 /**
  * Reads one task's state item (strongly consistent).
  *
- * @throws CliTaskNotFoundError when the table has no item for the id.
+ * @throws CliTaskNotFoundError when the table has no item for the id (not yet claimed, or an unknown id).
  * @example
  * const item = await readTask(platform, clients, '01JABC...');
  */
 export async function readTask(platform: Platform, clients: CliClients, taskId: string): Promise<TaskStateItem> {
-  const response = await clients.dynamodb.send(
-    new GetCommand({ TableName: platform.tableName, Key: { [TaskTable.PARTITION_KEY]: taskId }, ConsistentRead: true }),
-  );
-  if (response.Item === undefined) throw new CliTaskNotFoundError(taskId, platform.tableName);
-  return response.Item as TaskStateItem;
+  const item = await taskStateStore(platform, clients).get(taskId);
+  if (item === undefined) throw new CliTaskNotFoundError(taskId, platform.tableName);
+  return item;
+}
+
+/** What `bosun task cancel` did. */
+export interface CancelTaskResult {
+  readonly taskId: string;
+  readonly cancelled: true;
+  /** The task's state before the cancel; undefined when none was recorded (not yet claimed, or an unknown id). */
+  readonly previous?: TaskStateItem;
+}
+
+/**
+ * Cancels a task that is not running, through the task-state adapter (`TaskStateStore.cancel`): its state becomes
+ * `cancelled`, and every later delivery of it is acknowledged without running. A task with no state item yet gets a
+ * `cancelled` one, so a copy still on its way is not run either.
+ *
+ * @throws CliTaskCancelRefusedError when the task is running (or a consumer holds it right now) or has finished.
+ * @example
+ * const { previous } = await cancelTask(platform, clients, '01JABC...');
+ */
+export async function cancelTask(platform: Platform, clients: CliClients, taskId: string): Promise<CancelTaskResult> {
+  const result = await taskStateStore(platform, clients).cancel(taskId);
+  if (result.kind === 'cancelled') {
+    return { taskId, cancelled: true, ...(result.previous === undefined ? {} : { previous: result.previous }) };
+  }
+  const { item } = result;
+  if (isTerminalStatus(item.status)) {
+    throw new CliTaskCancelRefusedError(taskId, item.status, `it has already finished (${item.status})`);
+  }
+  const until = item.leaseUntilMs === undefined ? '' : ` until ${new Date(item.leaseUntilMs).toISOString()}`;
+  const what = item.status === 'running' ? `it is running (attempt ${item.attempts})` : `a consumer holds it right now (${item.status})`;
+  throw new CliTaskCancelRefusedError(taskId, item.status, `${what}, leased${until}; try again once the lease ends`);
+}
+
+/**
+ * Renders a cancel for people: what the task was, and what happens to its later deliveries.
+ *
+ * @example
+ * io.write(renderCancel(result));
+ */
+export function renderCancel(result: CancelTaskResult): string {
+  const previous = result.previous;
+  const was =
+    previous === undefined
+      ? 'it had no state recorded yet (not yet claimed by a consumer, or an unknown id)'
+      : `it was ${previous.status} (${previous.taskName}, queue ${previous.queue}, ${previous.attempts} attempt(s) used)`;
+  return `cancelled task ${result.taskId}: ${was}\nevery later delivery of it is acknowledged without running\n`;
 }
 
 /**
@@ -57,21 +100,34 @@ export function renderTask(item: TaskStateItem): string {
 }
 
 /**
- * Registers `bosun task <id>`.
+ * Registers `bosun task <id>` and `bosun task cancel <id>`.
  *
  * @example
  * registerTaskCommand(program, session);
  */
 export function registerTaskCommand(program: Command, session: CliSession): void {
-  addTargetOptions(
+  const task = addTargetOptions(
     program
       .command('task')
-      .description("Show one task's state: status, attempts, route, last error and timestamps.")
+      .description("Show one task's state: status, attempts, route, last error and timestamps (or `task cancel <id>`).")
       .argument('<id>', 'task id (as printed by `bosun publish`)'),
   ).action(async (taskId: string, options: TargetOptions) => {
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       const item = await readTask(platform, clients, taskId);
       io.write(json ? renderJson(item) : renderTask(item));
+    });
+  });
+  addTargetOptions(
+    task
+      .command('cancel')
+      .description('Cancel a task that is not running: later deliveries of it are acknowledged without running.')
+      .argument('<id>', 'task id (as printed by `bosun publish`)'),
+  ).action(async (taskId: string, _options: TargetOptions, command: Command) => {
+    // `task` knows the same options and takes them wherever they stand: read them merged.
+    const options = command.optsWithGlobals<TargetOptions>();
+    await session.withTarget(options, async ({ platform, clients, io, json }) => {
+      const result = await cancelTask(platform, clients, taskId);
+      io.write(json ? renderJson(result) : renderCancel(result));
     });
   });
 }

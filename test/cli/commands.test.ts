@@ -26,9 +26,11 @@ describe('bosun commands against the emulators', () => {
   });
 
   describe('publish, task and status', () => {
+    // A dedup key makes the publish write the task's first state record (without one, the consumer's claim does).
     it('publishes through the SDK, routes by the routing file, and the task and status commands show it', async () => {
       const published = await bosun([
-        'publish', 'report.render', '--payload', '{"pages":3}', '--context', 'tenant=acme', '--data-dir', platform.dataDir, '--json',
+        'publish', 'report.render', '--payload', '{"pages":3}', '--context', 'tenant=acme', '--dedup-key', 'report-3-pages',
+        '--data-dir', platform.dataDir, '--json',
       ]);
 
       expect(published.code).toBe(0);
@@ -95,11 +97,15 @@ describe('bosun commands against the emulators', () => {
       expect(status.stdout).toMatch(/│ dead\s+│ 1\s+│/);
     });
 
-    it('exits 1 for a task id that is not in the table', async () => {
+    it('exits 1 for a task id with no state item, saying a task not yet claimed looks the same as an unknown id', async () => {
       const result = await bosun(['task', '01JD7X3Q4J8ZP7N3R5W6Y9K2ZZ', '--data-dir', platform.dataDir]);
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`error: task 01JD7X3Q4J8ZP7N3R5W6Y9K2ZZ was not found in table ${platform.tableName}\n`);
+      expect(result.stderr).toBe(
+        `error: no state is recorded for task 01JD7X3Q4J8ZP7N3R5W6Y9K2ZZ in table ${platform.tableName}: a task published ` +
+          'without a dedup key or a far ETA gets its first record when a consumer claims it, so a task published a moment ' +
+          'ago may have none yet; an unknown id looks the same\n',
+      );
     });
 
     it('shows DLQ depth and in-flight counts per queue', async () => {
