@@ -26,8 +26,11 @@ export type Decision =
       readonly payload: unknown;
       readonly decision: RouteDecision;
     }
-  /** Send the message to the DLQ with the reason. */
-  | { readonly kind: 'deadLetter'; readonly reason: DeadReason; readonly detail: string }
+  /**
+   * Send the message to the DLQ with the reason. `attempts`: attempts used, when not the attempt this delivery would
+   * have been (a task whose budget was spent without a run).
+   */
+  | { readonly kind: 'deadLetter'; readonly reason: DeadReason; readonly detail: string; readonly attempts?: number }
   /**
    * Not enough time is left in this invocation: send a fresh copy after a delay (a re-send, not a visibility change,
    * so the receive does not count toward SQS's redrive). No lease is needed: nothing runs and no state changes.

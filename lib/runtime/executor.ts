@@ -192,7 +192,7 @@ export class Executor {
       }
       case 'deadLetter':
         batch.count(metricName, TaskMetric.DEAD);
-        return this.deadLetter(job, held, decision.reason, decision.detail, { type: decision.reason, message: decision.detail.slice(0, 1024) });
+        return this.deadLetter(job, held, decision.reason, decision.detail, { type: decision.reason, message: decision.detail.slice(0, 1024) }, decision.attempts);
       case 'run':
         return this.run(job, held, decision.payload, decision.payloadBytes);
     }
@@ -244,15 +244,23 @@ export class Executor {
   }
 
   /** Sends the DLQ copy with the reason, then records `dead`. Without a DLQ the message stays for SQS's redrive. */
-  private async deadLetter(job: Job, held: Held | undefined, reason: Parameters<MessageActions['sendToDeadLetterQueue']>[1], detail: string, error: TaskErrorRecord): Promise<MessageOutcome> {
+  private async deadLetter(
+    job: Job,
+    held: Held | undefined,
+    reason: Parameters<MessageActions['sendToDeadLetterQueue']>[1],
+    detail: string,
+    error: TaskErrorRecord,
+    attemptsUsed?: number,
+  ): Promise<MessageOutcome> {
     const { message, log } = job;
+    const attempts = attemptsUsed ?? message.attempt;
     if (this.r.dlqUrl === undefined) {
       log.error('task is dead but no DLQ is configured; leaving it to the queue redrive policy', { outcome: 'dead', deadReason: reason });
       throw new Error('no DLQ configured');
     }
-    await this.actions.sendToDeadLetterQueue(message.record, reason, detail, message.attempt);
+    await this.actions.sendToDeadLetterQueue(message.record, reason, detail, attempts);
     if (held !== undefined) {
-      await this.closeOrCarry(job, held, { transition: 'deadLetter', reason, error, attempts: message.attempt }, 0);
+      await this.closeOrCarry(job, held, { transition: 'deadLetter', reason, error, attempts }, 0);
     }
     log.error('task sent to the DLQ', { outcome: 'dead', deadReason: reason, detail });
     return 'ack';

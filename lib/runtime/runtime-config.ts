@@ -82,9 +82,12 @@ export function resolveRuntime(options: CreateTaskHandlerOptions): ResolvedRunti
   }
   const destinations = new Map<string, CustomDestination>();
   for (const destination of options.destinations ?? []) {
-    if (destinations.has(destination.name) || options.queueUrls?.[destination.name] !== undefined) {
+    if (destinations.has(destination.name)) {
+      throw new TaskHandlerConfigInvalidError(`destination names must be unique (given "${destination.name}" twice)`);
+    }
+    if (options.queueUrls?.[destination.name] !== undefined) {
       throw new TaskHandlerConfigInvalidError(
-        `destination names must be unique and differ from every Bosun queue name (given "${destination.name}" twice)`,
+        `destination names must differ from every Bosun queue name (given "${destination.name}", which is also a queue)`,
       );
     }
     destinations.set(destination.name, destination);

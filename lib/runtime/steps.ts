@@ -91,6 +91,7 @@ export async function decide(
       kind: 'deadLetter',
       reason: 'attempts-exhausted',
       detail: `task "${task.name}" used ${message.attempt - 1} of ${task.maxAttempts} attempts without an outcome (earlier receives ended without one)`,
+      attempts: message.attempt - 1,
     };
   }
   if (r.maxReceiveCount !== undefined && message.receiveCount >= r.maxReceiveCount) {

@@ -883,8 +883,9 @@ describe('createTaskHandler', () => {
       expect(deadAttributes(await onlyDeadLetter())).toMatchObject({
         reason: 'attempts-exhausted',
         detail: 'task "test.echo" used 3 of 3 attempts without an outcome (earlier receives ended without one)',
+        attempts: '3',
       });
-      expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'attempts-exhausted' });
+      expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'attempts-exhausted', attempts: 3 });
     });
   });
 
@@ -1017,7 +1018,7 @@ describe('createTaskHandler', () => {
 
     it('rejects a custom destination named like a Bosun queue', () => {
       const clash = { name: 'default', deliver: async () => undefined };
-      expect(configured({ destinations: [clash] })).toThrow(/^destination names must be unique and differ from every Bosun queue name \(given "default"/);
+      expect(configured({ destinations: [clash] })).toThrow(new TaskHandlerConfigInvalidError('destination names must differ from every Bosun queue name (given "default", which is also a queue)'));
       expect(configured({ destinations: [clash] })).toThrow(TaskHandlerConfigInvalidError);
     });
   });
