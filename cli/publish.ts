@@ -70,7 +70,14 @@ export function renderPublish(report: PublishReport): string {
     ['payload', report.claimChecked ? 'in S3 (claim check)' : 'inline'],
   ];
   if (report.paused) fields.push(['paused', 'yes: consumers hold the task until the routing flags unpause it']);
-  if (report.duplicate) fields.push(['duplicate', 'yes: this dedup key was already published; nothing was sent']);
+  if (report.duplicate) {
+    fields.push([
+      'duplicate',
+      report.resent
+        ? 'yes: this dedup key was already published and no consumer has touched the task yet, so its message was sent again (it runs once)'
+        : 'yes: this dedup key was already published; nothing was sent',
+    ]);
+  }
   return renderFields(fields);
 }
 

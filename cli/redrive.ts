@@ -1,6 +1,7 @@
 import { DeleteMessageCommand, type Message, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { ReopenResult, TaskStateStore } from '../lib/aws/task-state-store';
 import {
+  DEAD_LETTER_ATTRIBUTES,
   DEAD_REASONS,
   type DeadReason,
   MessageAttribute,
@@ -17,13 +18,6 @@ import type { Platform } from './platform';
 export const REDRIVE_HOLD_SECONDS = 300;
 /** Default redrive rate, messages per second (AWS's own message move task tops out at 500/s). */
 export const DEFAULT_REDRIVE_RATE = 50;
-/** Dead-letter attributes a redrive strips from the copy it sends back. */
-const DEAD_ATTRIBUTES: ReadonlySet<string> = new Set([
-  MessageAttribute.DEAD_REASON,
-  MessageAttribute.DEAD_DETAIL,
-  MessageAttribute.ATTEMPTS,
-  MessageAttribute.SOURCE_QUEUE,
-]);
 /** HTTP status range of a client error: the service refused the request, so it did nothing. */
 const CLIENT_ERROR = { min: 400, max: 499 } as const;
 
@@ -114,7 +108,7 @@ type Plan =
 function redriveAttributes(message: Message): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (DEAD_ATTRIBUTES.has(name) || value.DataType === undefined) continue;
+    if (DEAD_LETTER_ATTRIBUTES.has(name) || value.DataType === undefined) continue;
     attributes[name] = {
       DataType: value.DataType,
       ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),

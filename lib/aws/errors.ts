@@ -115,7 +115,7 @@ export class RoutingDocumentInvalidError extends SdkError {
  * catch (e) { if (e instanceof AwsCallFailedError) console.log(e.service, e.operation, e.cause) }
  */
 export class AwsCallFailedError extends SdkError {
-  public override readonly name = 'AwsCallFailedError';
+  public override readonly name: string = 'AwsCallFailedError';
 
   public constructor(
     public readonly service: 'SQS' | 'S3' | 'DynamoDB' | 'AppConfigData',

@@ -44,6 +44,8 @@ export type {
   CloseInput,
   CloseResult,
   CreateResult,
+  ReburyInput,
+  ReburyResult,
   ReopenResult,
   TaskIdentity,
   TaskStateStoreOptions,

@@ -21,6 +21,17 @@ export const MessageAttribute = {
   SOURCE_QUEUE: 'Bosun.SourceQueue',
 } as const;
 
+/**
+ * The attributes a DLQ copy carries and every other copy drops (a redrive, a fresh copy, an ETA hop): reason, detail,
+ * attempts and source queue.
+ */
+export const DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
+  MessageAttribute.DEAD_REASON,
+  MessageAttribute.DEAD_DETAIL,
+  MessageAttribute.ATTEMPTS,
+  MessageAttribute.SOURCE_QUEUE,
+]);
+
 /** Why a task went to its DLQ. */
 export type DeadReason =
   /** The body is not JSON, not an envelope, or has an invalid field. */

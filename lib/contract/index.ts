@@ -1,4 +1,4 @@
-export { DEAD_REASONS, MessageAttribute } from './attributes';
+export { DEAD_LETTER_ATTRIBUTES, DEAD_REASONS, MessageAttribute } from './attributes';
 export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';

@@ -63,7 +63,7 @@ export const TASK_TRANSITIONS = {
     from: ['queued', 'scheduled', 'rerouted'],
     to: ['absent'],
     by: ['sdk'],
-    guard: 'none',
+    guard: 'untouched',
     newLink: false,
     summary: 'undoes a create whose send certainly failed, only while no consumer has touched the task',
   },

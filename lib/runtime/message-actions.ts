@@ -1,19 +1,11 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { Limits, MessageAttribute, serializeEnvelope, type DeadReason, type TaskEnvelope } from '../contract';
+import { DEAD_LETTER_ATTRIBUTES, Limits, MessageAttribute, serializeEnvelope, type DeadReason, type TaskEnvelope } from '../contract';
 import { TaskHandlerConfigInvalidError } from './errors';
 import type { ResolvedRuntime } from './runtime-config';
 
 /** Longest dead-reason detail kept in the DLQ message attribute. */
 export const MAX_DEAD_DETAIL_CHARS = 1024;
-
-/** The dead-letter attributes: set on a DLQ copy, stripped from every other copy. */
-const DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set<string>([
-  MessageAttribute.DEAD_REASON,
-  MessageAttribute.DEAD_DETAIL,
-  MessageAttribute.ATTEMPTS,
-  MessageAttribute.SOURCE_QUEUE,
-]);
 
 /** The SQS calls the executor makes on a message: every one sends or changes exactly one message. */
 export class MessageActions {

@@ -186,6 +186,7 @@ export class EtaTooFarError extends SdkError {
  * }
  */
 export class PublishOutcomeUnknownError extends AwsCallFailedError {
+  public override readonly name = 'PublishOutcomeUnknownError';
   public readonly taskName: string;
 
   /**
@@ -194,8 +195,6 @@ export class PublishOutcomeUnknownError extends AwsCallFailedError {
    */
   public constructor(fields: { taskId: string; taskName: string; operation: string; cause: unknown }) {
     super('SQS', fields.operation, fields.taskId, fields.cause);
-    // AwsCallFailedError types `name` as its own literal, so a subclass cannot redeclare the field; set it here.
-    (this as { name: string }).name = 'PublishOutcomeUnknownError';
     this.taskName = fields.taskName;
     const cause = fields.cause instanceof Error ? `${fields.cause.name}: ${fields.cause.message}` : String(fields.cause);
     this.message =

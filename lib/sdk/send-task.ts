@@ -17,9 +17,10 @@ const HTTP_CLIENT_ERROR_MAX = 499;
 
 /**
  * Whether an error proves the receiver refused the request: somewhere in its `cause` chain is an AWS SDK error whose
- * HTTP response had a 4xx status (validation, a missing queue, access denied, throttling after the SDK's own
- * retries). Anything else — no response at all (network error, timeout, reset connection) or a 5xx — leaves the
- * outcome unknown: the request may have been carried out.
+ * HTTP response had a 4xx status (validation, a missing queue, access denied, throttling) on the only try the AWS SDK
+ * made. Anything else — a 4xx after the SDK's own retries (an earlier try may have been accepted), no response at
+ * all (network error, timeout, reset connection) or a 5xx — leaves the outcome unknown: the request may have been
+ * carried out.
  *
  * @example
  * isCertainRejection(Object.assign(new Error('no queue'), { $metadata: { httpStatusCode: 400 } })) // true
@@ -28,7 +29,10 @@ const HTTP_CLIENT_ERROR_MAX = 499;
 export function isCertainRejection(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && typeof current === 'object' && current !== null; depth += 1) {
-    const status = (current as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+    const metadata = (current as { $metadata?: { httpStatusCode?: unknown; attempts?: unknown } }).$metadata;
+    const status = metadata?.httpStatusCode;
+    // A 4xx after the AWS SDK retried proves only that the last try was refused: an earlier one may have landed.
+    if (typeof metadata?.attempts === 'number' && metadata.attempts > 1) return false;
     if (typeof status === 'number') return status >= HTTP_CLIENT_ERROR_MIN && status <= HTTP_CLIENT_ERROR_MAX;
     current = (current as { cause?: unknown }).cause;
   }

@@ -35,7 +35,12 @@ describe('isCertainRejection', () => {
   it.each([
     ['a 400 validation error', answered(400, 'InvalidParameterValue'), true],
     ['a 403 access denied', answered(403, 'AccessDenied'), true],
-    ['throttling after the SDK retries (400)', answered(400, 'ThrottlingException'), true],
+    ['throttling on the only try (400)', answered(400, 'ThrottlingException'), true],
+    [
+      'a 400 after the SDK retried (an earlier try may have been accepted)',
+      Object.assign(new Error('throttled'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400, attempts: 3 } }),
+      false,
+    ],
     ['a 499', answered(499), true],
     ['a 500', answered(500, 'InternalError'), false],
     ['a 503', answered(503, 'ServiceUnavailable'), false],
