@@ -35,7 +35,7 @@ export interface ChaosOptions {
   readonly crashEverySeconds: number;
   /** Flip the routing of `chaos.*` (default → bulk → legacy → default) this often while publishing, seconds; 0 for never. */
   readonly flipEverySeconds: number;
-  /** A `fixable` task is fixed this many seconds after its publish. */
+  /** A `fixable` task is fixed this many seconds after its publish: long enough for its 3 attempts to fail under load. */
   readonly fixDelaySeconds: number;
   /** Longest wait for the fixable tasks to be dead before the redrive runs anyway, seconds. */
   readonly redriveWaitSeconds: number;
@@ -71,8 +71,8 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   consumerFaults: { transientError: 0.02, lostResponse: 0.02, duplicateSend: 0.01 },
   crashEverySeconds: 3,
   flipEverySeconds: 10,
-  fixDelaySeconds: 20,
-  redriveWaitSeconds: 60,
+  fixDelaySeconds: 60,
+  redriveWaitSeconds: 120,
   visibilityTimeoutSeconds: 6,
   maxDelaySeconds: 2,
   functionTimeoutSeconds: 15,
