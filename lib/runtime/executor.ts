@@ -11,6 +11,8 @@ import type { ReadMessage } from './steps';
 
 /** Longest lease of a side effect that is not a run (sends, a hand-over). */
 const NON_RUN_LEASE_MS = 30_000;
+/** Longest wait of a new link whose sender still holds the lease (it closes within milliseconds unless it died). */
+const NEW_LINK_WAIT_SECONDS = 2;
 /** Room after a run's time limit and safety margin for its closing writes and their retries. */
 const CLOSE_ROOM_MS = 5_000;
 
@@ -120,7 +122,17 @@ export class Executor {
             log.info('an earlier delivery of this message holds the task; returned until its lease ends', { outcome: 'released', waitSeconds });
             return 'retry';
           }
-          // Another copy holds the task, and its own message stays in the queue until it finishes: this one is redundant.
+          if ((envelope.link ?? 0) > (lease.item.link ?? 0)) {
+            // A newer link than the state knows: the holder has just sent this copy (a move, hop or fresh copy) and
+            // not yet recorded it. It is the task's live copy: come back once the holder has closed its lease.
+            const seconds = Math.min(waitSeconds, NEW_LINK_WAIT_SECONDS);
+            await this.actions.changeVisibility(message.record, seconds);
+            batch.count(metricName, TaskMetric.RELEASED);
+            log.info('the copy that sent this one still holds the task; returned shortly', { outcome: 'released', waitSeconds: seconds });
+            return 'retry';
+          }
+          // Another copy of the same link holds the task, and its own message stays in the queue until it finishes:
+          // this one is redundant.
           batch.count(metricName, TaskMetric.DUPLICATE);
           log.info('another copy of the task holds it; this copy acknowledged', { outcome: 'duplicate', status: lease.item.status });
           return 'ack';

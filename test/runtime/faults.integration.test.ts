@@ -185,6 +185,22 @@ describe('5. a move never overwrites a live claim', () => {
     expect((await stateOf(env.id))?.status).toBe('succeeded');
   });
 
+  it('a moved copy that arrives before its sender recorded the move is kept, and runs once the move is recorded', async () => {
+    const env = envelope('it.work', { n: 1 });
+    const token = await holdAsAnotherRunner(env);
+    // The sender (holding the lease at link 0) has just sent link 1 here and not yet closed its lease.
+    await publish({ ...env, link: 1 });
+    const first = await pollOnce(sdk, resources.queueUrl, handlerWith());
+    expect(first.response.batchItemFailures).toHaveLength(1);
+    expect(runs).toEqual([]);
+
+    expect(await store().close(env.id, token, { transition: 'move', link: 1, queue: 'default', route: env.route })).toBe('applied');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await pollOnce(sdk, resources.queueUrl, handlerWith(), 3);
+    expect(runs).toHaveLength(1);
+    expect((await stateOf(env.id))?.status).toBe('succeeded');
+  });
+
   it('a duplicate ETA hop while the task runs neither resets it to scheduled nor starts another chain', async () => {
     const env = envelope('it.work', { n: 1 }, { eta: new Date(Date.now() + 3_600_000).toISOString() });
     const token = await holdAsAnotherRunner(env);
