@@ -73,9 +73,11 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   flipEverySeconds: 10,
   fixDelaySeconds: 60,
   redriveWaitSeconds: 120,
-  visibilityTimeoutSeconds: 6,
+  // As AWS requires of an event source mapping: the visibility timeout covers the function timeout plus the bulk
+  // queue's 5 s batching window, and the function timeout covers the chaos tasks' 5 s time limit plus the margin.
+  visibilityTimeoutSeconds: 15,
   maxDelaySeconds: 2,
-  functionTimeoutSeconds: 15,
+  functionTimeoutSeconds: 8,
   quietTimeoutSeconds: 300,
   claimCheckThresholdBytes: 4096,
   mix: DEFAULT_MIX,

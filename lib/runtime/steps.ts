@@ -94,8 +94,10 @@ export async function decide(
       attempts: message.attempt - 1,
     };
   }
-  if (r.maxReceiveCount !== undefined && message.receiveCount >= r.maxReceiveCount) {
-    // SQS moves the message to the DLQ, without a reason, if this receive ends without a delete: send a fresh copy.
+  if (r.maxReceiveCount !== undefined && message.receiveCount >= 2 && message.receiveCount >= r.maxReceiveCount - 1) {
+    // SQS moves the message to the DLQ, without a reason, once a receive past its max receive count ends without a
+    // delete (an invocation that dies). One receive before that, send a fresh copy (its receive count starts at 1) and
+    // run that instead; a fresh message (receive 1) is never held, so a queue that allows one receive cannot loop.
     return { kind: 'hold', delaySeconds: 0, why: 'receive-count' };
   }
 

@@ -94,7 +94,7 @@ export const DEFAULT_PLATFORM: PlatformDefinition = {
         maxBatchingWindow: Duration.seconds(5),
         maxConcurrency: 5,
       },
-      maxReceiveCount: 3,
+      maxReceiveCount: 5,
       retention: Duration.days(4),
       monitoring: { ageOfOldestMessage: { warning: Duration.hours(1), critical: Duration.hours(6) } },
     },

@@ -69,7 +69,7 @@ describe('PlatformStack', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'bosun-test-bulk',
       VisibilityTimeout: 1800,
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
     });
   });
 
