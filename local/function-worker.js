@@ -41,9 +41,12 @@ function lambdaContext(deadlineMs) {
 }
 
 parentPort.on('message', async (message) => {
-  const { id, event, deadlineMs } = message;
+  const { id, event, timeoutMs } = message;
   try {
     const handler = await loadHandler();
+    // The invocation's clock starts after the cold start's init, as in Lambda; the parent starts its kill timer now.
+    const deadlineMs = Date.now() + timeoutMs;
+    parentPort.postMessage({ id, started: true, ok: true });
     const result = await handler(event, lambdaContext(deadlineMs));
     parentPort.postMessage({ id, ok: true, result: result === undefined ? null : result });
   } catch (error) {

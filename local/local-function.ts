@@ -25,10 +25,14 @@ interface Pending {
   readonly reject: (error: Error) => void;
   /** The invocation's event, so {@link LocalFunction.crashOne} can say which records it killed. */
   readonly event: unknown;
+  /** Starts the timeout clock once the worker has loaded the handler (init is not part of the invocation's time). */
+  readonly started: () => void;
 }
 
 interface WorkerReply {
   readonly id: number;
+  /** Sent once the handler module is loaded and the invocation begins. */
+  readonly started?: boolean;
   readonly ok: boolean;
   readonly result?: unknown;
   readonly errorType?: string;
@@ -55,6 +59,8 @@ function recordTaskIds(event: unknown): string[] {
 
 const WORKER_FILE = path.join(__dirname, 'function-worker.js');
 const DEFAULT_MEMORY_MB = 128;
+/** Longest cold-start init (loading the handler module), as Lambda's 10 s init limit. */
+const INIT_LIMIT_MS = 10_000;
 
 /**
  * A Lambda function run locally: each concurrent invocation gets its own worker thread (a warm "execution
@@ -95,19 +101,30 @@ export class LocalFunction {
     if (this.stopped) throw new LocalFunctionError(this.functionName, 'LocalFunctionStopped', 'the function is stopped');
     const worker = this.idle.pop() ?? this.startWorker();
     const id = this.nextId++;
-    const deadlineMs = Date.now() + this.props.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    let initTimer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<unknown>((resolve, reject) => {
-        this.pending.set(worker, { resolve, reject, event });
-        timer = setTimeout(() => {
+        // As in Lambda, the function timeout counts from the start of the invocation, after a cold start's init.
+        const started = (): void => {
+          timer ??= setTimeout(() => {
+            this.pending.delete(worker);
+            void this.discard(worker);
+            reject(new LocalFunctionTimeoutError(this.functionName, this.props.timeoutMs));
+          }, this.props.timeoutMs);
+        };
+        this.pending.set(worker, { resolve, reject, event, started });
+        // A cold start's init has its own limit (10 s in Lambda); a module that never finishes loading is stopped.
+        initTimer = setTimeout(() => {
+          if (timer !== undefined) return;
           this.pending.delete(worker);
           void this.discard(worker);
-          reject(new LocalFunctionTimeoutError(this.functionName, this.props.timeoutMs));
-        }, this.props.timeoutMs);
-        worker.postMessage({ id, event, deadlineMs });
+          reject(new LocalFunctionTimeoutError(this.functionName, INIT_LIMIT_MS));
+        }, INIT_LIMIT_MS);
+        worker.postMessage({ id, event, timeoutMs: this.props.timeoutMs });
       });
     } finally {
+      clearTimeout(initTimer);
       clearTimeout(timer);
       this.pending.delete(worker);
       if (this.all.has(worker) && !this.stopped) this.idle.push(worker);
@@ -171,7 +188,8 @@ export class LocalFunction {
     worker.on('message', (reply: WorkerReply) => {
       const waiting = this.pending.get(worker);
       if (waiting === undefined) return;
-      if (reply.ok) waiting.resolve(reply.result);
+      if (reply.started === true) waiting.started();
+      else if (reply.ok) waiting.resolve(reply.result);
       else {
         waiting.reject(
           new LocalFunctionError(this.functionName, reply.errorType ?? 'Error', reply.errorMessage ?? 'unknown error'),

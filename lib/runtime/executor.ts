@@ -9,8 +9,8 @@ import type { ResolvedRuntime } from './runtime-config';
 import { type BatchMetrics, TaskMetric, UNKNOWN_TASK_DIMENSION, boundTaskLogger } from './runtime-telemetry';
 import type { ReadMessage } from './steps';
 
-/** Longest lease of a side effect that is not a run (sends, a hand-over). */
-const NON_RUN_LEASE_MS = 30_000;
+/** Lease of a side effect that is not a run (sends, a hand-over). */
+const NON_RUN_LEASE_MS = 10_000;
 /** Longest wait of a new link whose sender still holds the lease (it closes within milliseconds unless it died). */
 const NEW_LINK_WAIT_SECONDS = 2;
 /** Room after a run's time limit and safety margin for its closing writes and their retries. */
@@ -90,7 +90,7 @@ export class Executor {
         task: envelope,
         purpose: decision.kind === 'run' ? 'claim' : 'lease',
         token,
-        leaseUntilMs: this.r.now() + this.leaseMs(decision, task, remainingMs()),
+        leaseUntilMs: this.r.now() + this.leaseMs(decision, task),
         queue: this.r.queueName ?? 'unknown',
         attempt: message.attempt,
         redriven: message.redriven,
@@ -125,7 +125,9 @@ export class Executor {
           if ((envelope.link ?? 0) > (lease.item.link ?? 0)) {
             // A newer link than the state knows: the holder has just sent this copy (a move, hop or fresh copy) and
             // not yet recorded it. It is the task's live copy: come back once the holder has closed its lease.
-            const seconds = Math.min(waitSeconds, NEW_LINK_WAIT_SECONDS);
+            // The first time, briefly (the sender closes within milliseconds); after that, until its lease ends (it
+            // may have died), so waiting never burns more than one more receive.
+            const seconds = message.receiveCount === 1 ? Math.min(waitSeconds, NEW_LINK_WAIT_SECONDS) : waitSeconds;
             await this.actions.changeVisibility(message.record, seconds);
             batch.count(metricName, TaskMetric.RELEASED);
             log.info('the copy that sent this one still holds the task; returned shortly', { outcome: 'released', waitSeconds: seconds });
@@ -367,13 +369,14 @@ export class Executor {
   }
 
   /**
-   * How long a lease holds: a run's time limit plus room for its closing writes, any other side effect at most
-   * {@link NON_RUN_LEASE_MS}; never past the end of the invocation. A delivery of the same message after a crash
-   * (the queue's visibility timeout) then normally finds the lease already expired.
+   * How long a lease holds: a run's time limit plus room for its closing writes; any other side effect (a send or a
+   * hand-over) {@link NON_RUN_LEASE_MS}. Long enough that no other copy takes the task over while the holder is still
+   * at work; a delivery of the same message after a crash that finds it live waits it out once.
    */
-  private leaseMs(decision: Decision, task: TaskDefinition | undefined, remainingMs: number): number {
-    const wanted = decision.kind === 'run' && task !== undefined ? task.timeLimitSeconds * 1000 + this.r.safetyMarginMs + CLOSE_ROOM_MS : NON_RUN_LEASE_MS;
-    return Math.max(0, Math.min(remainingMs, wanted));
+  private leaseMs(decision: Decision, task: TaskDefinition | undefined): number {
+    return decision.kind === 'run' && task !== undefined
+      ? task.timeLimitSeconds * 1000 + this.r.safetyMarginMs + CLOSE_ROOM_MS
+      : NON_RUN_LEASE_MS;
   }
 
   /** The envelope of a new copy: attempts so far (this receive did not run the task), with changes. */

@@ -648,7 +648,7 @@ describe('createTaskHandler', () => {
       const handler = handlerWith({ safetyMarginMs: 100 });
       const env = await publish(envelope('test.gated', {}));
       const [firstDelivery] = await receive(sdk, res.queueUrl, 1);
-      // The first invocation has 3 s: its lease on the task ends then.
+      // Its lease on the task ends at the 2 s time limit plus the 0.1 s margin and 5 s of room for closing writes.
       const first = deliver(sdk, res.queueUrl, [firstDelivery as Message], handler, lambdaContext(3000));
       await until(async () => (await stateOf(env.id))?.status === 'running');
 
@@ -660,8 +660,8 @@ describe('createTaskHandler', () => {
       openGate();
       await first;
 
-      // Back when the lease ends (about 3 s), not after the queue's 30 s visibility timeout.
-      const { message, atMs } = await nextMessage(res.queueUrl, 6000);
+      // Back when the lease ends (about 7 s), not after the queue's 30 s visibility timeout.
+      const { message, atMs } = await nextMessage(res.queueUrl, 12_000);
       expect(message?.MessageId).toBe(redelivery?.MessageId);
       expect(atMs - returnedAtMs).toBeGreaterThanOrEqual(1000);
       expect((await deliver(sdk, res.queueUrl, [message as Message], handler)).batchItemFailures).toEqual([]);
