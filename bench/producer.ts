@@ -3,7 +3,8 @@
  * `@aws-sdk/client-sqs` `SendMessage` loop and `SendMessageBatch` loop, same payloads, same run, against the fauxqs
  * SQS emulator and DynamoDB Local (started here). `publishBatch` runs three ways: state tracking off; state tracking
  * on with plain tasks (the write rule gives them no record at publish: the consumer's claim creates it); and state
- * tracking on with a dedup key per task (each needs its conditional `PutItem`, the dedup gate). CPU is this process's
+ * tracking on with a dedup key per task (each needs its conditional put, the dedup gate: `publishBatch` writes up to
+ * 100 of them in one `TransactWriteItems` call). CPU is this process's
  * `process.cpuUsage()` (user + system): the emulators run in child processes, so their work is not counted.
  *
  * Run: `npm run bench:producer` (options: `--tasks N` per round (2000), `--rounds R` (7), `--payload-bytes B` (512)).

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import {
@@ -25,6 +25,17 @@ export const MAX_ERROR_MESSAGE_CHARS = 1024;
 const CLOSE_ATTEMPTS = 5;
 /** First backoff between closing-write attempts, doubled each time. */
 const CLOSE_BACKOFF_MS = 50;
+/** Most conditional puts in one `TransactWriteItems` call (DynamoDB's limit). */
+export const MAX_CREATES_PER_TRANSACTION = 100;
+/** Most bytes of items in one `TransactWriteItems` call: DynamoDB allows 4 MB; the rest is room for the request. */
+const MAX_TRANSACTION_ITEM_BYTES = 3_500_000;
+/**
+ * Transactions of {@link TaskStateStore.createMany} in a row that resolve no item (every reason a conflict or a
+ * throttle) before it gives up. A round that finds existing items resolves them, so it does not count.
+ */
+const CREATE_MANY_IDLE_ROUNDS = 5;
+/** Cancellation reasons of items that did nothing wrong: the transaction is tried again with them. */
+const RETRYABLE_CANCELLATION = new Set(['None', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
 /** Options of {@link TaskStateStore}. */
 export interface TaskStateStoreOptions {
@@ -57,6 +68,14 @@ export interface TaskIdentity {
   readonly eta?: string;
   /** Link number of the delivered message (absent means 0). */
   readonly link?: number;
+}
+
+/** Input of {@link TaskStateStore.create} and {@link TaskStateStore.createMany}. */
+export interface CreateInput {
+  readonly task: TaskIdentity;
+  readonly status: 'queued' | 'scheduled' | 'rerouted';
+  readonly queue: string;
+  readonly dedupKey?: string;
 }
 
 /** Outcome of {@link TaskStateStore.create}. */
@@ -159,6 +178,16 @@ function conditionFailure(error: unknown): { item: TaskStateItem | undefined } |
   return { item: unmarshall(raw as Parameters<typeof unmarshall>[0]) as TaskStateItem };
 }
 
+/**
+ * The reasons of a cancelled transaction, one per item in request order, as the AWS SDK puts them on the exception
+ * (`Item` in DynamoDB's wire form: the document client does not convert it). Undefined for any other error.
+ */
+function cancellationReasons(error: unknown): readonly unknown[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (error as { CancellationReasons?: unknown }).CancellationReasons;
+  return Array.isArray(reasons) ? reasons : undefined;
+}
+
 /** Truncates an error to the record kept in task state: type and message, never the payload. */
 export function errorRecord(error: unknown): TaskErrorRecord {
   if (error instanceof Error) {
@@ -217,7 +246,8 @@ class Expr {
 
 /**
  * The one owner of task state: every write to the task-state table is a transition of `TASK_TRANSITIONS` (in
- * `lib/contract`), made here as a single conditional write whose condition comes from that table. The SDK calls
+ * `lib/contract`), made here as a single conditional write whose condition comes from that table (`createMany`: many
+ * `create` writes in one transaction). The SDK calls
  * `create`, `discard` and `cancel`; the runtime `acquire` and `close`; the CLI `reopen`, `rebury` and `cancel`.
  *
  * Writes are idempotent under lost responses: a retried write that meets its own first write (same lease token,
@@ -261,28 +291,8 @@ export class TaskStateStore {
    * `create`: the first record of a task, written by a publish before its message exists (the dedup gate of a dedup
    * key, a far ETA, a hand-over at publish). Nothing is written when an item with the id exists.
    */
-  public async create(input: {
-    readonly task: TaskIdentity;
-    readonly status: 'queued' | 'scheduled' | 'rerouted';
-    readonly queue: string;
-    readonly dedupKey?: string;
-  }): Promise<CreateResult> {
-    const nowIso = new Date(this.now()).toISOString();
-    const item: TaskStateItem = {
-      taskId: input.task.id,
-      taskName: input.task.task,
-      status: input.status,
-      queue: input.queue,
-      attempts: 0,
-      route: input.task.route,
-      createdAt: input.task.publishedAt,
-      updatedAt: nowIso,
-      link: input.task.link ?? 0,
-      ...(input.task.eta === undefined ? {} : { eta: input.task.eta }),
-      ...(input.status === 'rerouted' ? { finishedAt: nowIso } : {}),
-      ...(input.dedupKey === undefined ? {} : { dedupKey: input.dedupKey }),
-      expiresAt: this.expiresAt(),
-    };
+  public async create(input: CreateInput): Promise<CreateResult> {
+    const item = this.createRecord(input);
     const expr = new Expr();
     const condition = expr.from(TASK_TRANSITIONS.create.from);
     try {
@@ -303,6 +313,59 @@ export class TaskStateStore {
       if (existing === undefined) return this.create(input);
       return { kind: 'exists', item: existing };
     }
+  }
+
+  /**
+   * `create` for many tasks at once: the same records under the same condition (no item with the id), written as
+   * conditional puts in `TransactWriteItems` calls of at most 100 items and 3.5 MB, instead of one `PutItem` each.
+   * Returns one result per input, in order: `created`, or `exists` with the record that stood in the way.
+   *
+   * A transaction is all or nothing, so one existing id cancels it: the cancellation reasons (one per put, in order)
+   * name the existing items (with their record, `ReturnValuesOnConditionCheckFailure`), and the transaction is tried
+   * again with the rest. Conflicts and throttles are tried again too, with backoff, up to 5 rounds in a row that
+   * resolve nothing. An id given twice (which DynamoDB refuses in one transaction) is written once in the transaction,
+   * and its repeats go through `create` after it (so they report `exists`).
+   *
+   * Each put costs 2 write units (a transactional write), twice a `PutItem`'s; the CPU of one request is shared by
+   * all of them. A lost response retried by the AWS SDK carries the same `ClientRequestToken`, so DynamoDB answers
+   * it as applied rather than cancelling it on the records it wrote.
+   *
+   * @throws AwsCallFailedError when a call fails for another reason, or an item is refused for another reason than
+   * its condition (nothing of that transaction was written; the records of earlier transactions of the call stay).
+   * @example
+   * const results = await state.createMany(tasks.map((task) => ({ task, status: 'queued', queue: 'default', dedupKey: task.dedupKey })));
+   */
+  public async createMany(inputs: readonly CreateInput[]): Promise<CreateResult[]> {
+    const results = new Array<CreateResult>(inputs.length);
+    const seen = new Set<string>();
+    const firsts: number[] = [];
+    const repeats: number[] = [];
+    inputs.forEach((input, index) => {
+      if (seen.has(input.task.id)) repeats.push(index);
+      else {
+        seen.add(input.task.id);
+        firsts.push(index);
+      }
+    });
+    let chunk: number[] = [];
+    let chunkBytes = 0;
+    const records = new Map<number, TaskStateItem>();
+    for (const index of firsts) {
+      const record = this.createRecord(inputs[index] as CreateInput);
+      const bytes = JSON.stringify(record).length;
+      if (chunk.length >= MAX_CREATES_PER_TRANSACTION || (chunk.length > 0 && chunkBytes + bytes > MAX_TRANSACTION_ITEM_BYTES)) {
+        await this.createTransaction(chunk, inputs, records, results);
+        chunk = [];
+        chunkBytes = 0;
+        records.clear();
+      }
+      chunk.push(index);
+      chunkBytes += bytes;
+      records.set(index, record);
+    }
+    if (chunk.length > 0) await this.createTransaction(chunk, inputs, records, results);
+    for (const index of repeats) results[index] = await this.create(inputs[index] as CreateInput);
+    return results;
   }
 
   /**
@@ -630,6 +693,102 @@ export class TaskStateStore {
       if (refused === undefined) throw error;
       const item = refused.item ?? (await this.get(taskId));
       return item !== undefined && closedBy(item, token, input) ? 'applied' : 'refused';
+    }
+  }
+
+  /** The first record of a task, as `create` writes it. */
+  private createRecord(input: CreateInput): TaskStateItem {
+    const nowIso = new Date(this.now()).toISOString();
+    return {
+      taskId: input.task.id,
+      taskName: input.task.task,
+      status: input.status,
+      queue: input.queue,
+      attempts: 0,
+      route: input.task.route,
+      createdAt: input.task.publishedAt,
+      updatedAt: nowIso,
+      link: input.task.link ?? 0,
+      ...(input.task.eta === undefined ? {} : { eta: input.task.eta }),
+      ...(input.status === 'rerouted' ? { finishedAt: nowIso } : {}),
+      ...(input.dedupKey === undefined ? {} : { dedupKey: input.dedupKey }),
+      expiresAt: this.expiresAt(),
+    };
+  }
+
+  /**
+   * Writes the records of `indices` (distinct ids, one transaction's worth) as one `TransactWriteItems` call, and again
+   * without the items that exist until the rest is written. Fills `results` for every index.
+   */
+  private async createTransaction(
+    indices: readonly number[],
+    inputs: readonly CreateInput[],
+    records: ReadonlyMap<number, TaskStateItem>,
+    results: CreateResult[],
+  ): Promise<void> {
+    const expr = new Expr();
+    const condition = expr.from(TASK_TRANSITIONS.create.from);
+    const values = Object.keys(expr.values).length === 0 ? {} : { ExpressionAttributeValues: expr.values };
+    let pending = indices;
+    let idleRounds = 0;
+    while (pending.length > 0) {
+      try {
+        await this.dynamodb.send(
+          new TransactWriteCommand({
+            TransactItems: pending.map((index) => ({
+              Put: {
+                TableName: this.tableName,
+                Item: records.get(index),
+                ConditionExpression: condition,
+                ExpressionAttributeNames: expr.names,
+                ...values,
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            })),
+          }),
+        );
+        for (const index of pending) results[index] = { kind: 'created' };
+        return;
+      } catch (error) {
+        const firstId = inputs[pending[0] as number]?.task.id;
+        const reasons = cancellationReasons(error);
+        if (reasons === undefined || reasons.length !== pending.length) {
+          throw new AwsCallFailedError('DynamoDB', 'TransactWriteItems', pending.length === 1 ? firstId : undefined, error);
+        }
+        const again: number[] = [];
+        let resolved = 0;
+        for (let i = 0; i < pending.length; i += 1) {
+          const index = pending[i] as number;
+          const reason = reasons[i] as { Code?: string; Item?: Record<string, unknown> };
+          const code = reason.Code ?? 'None';
+          if (code === 'ConditionalCheckFailed') {
+            const existing =
+              reason.Item === undefined
+                ? await this.get((inputs[index] as CreateInput).task.id)
+                : (unmarshall(reason.Item as Parameters<typeof unmarshall>[0]) as TaskStateItem);
+            // Deleted between the refused condition and the read (TTL or an operator): write it again.
+            if (existing === undefined) again.push(index);
+            else {
+              results[index] = { kind: 'exists', item: existing };
+              resolved += 1;
+            }
+          } else if (RETRYABLE_CANCELLATION.has(code)) {
+            again.push(index);
+          } else {
+            throw new AwsCallFailedError('DynamoDB', 'TransactWriteItems', (inputs[index] as CreateInput).task.id, error);
+          }
+        }
+        if (resolved === 0) {
+          idleRounds += 1;
+          if (idleRounds >= CREATE_MANY_IDLE_ROUNDS) {
+            throw new AwsCallFailedError('DynamoDB', 'TransactWriteItems', pending.length === 1 ? firstId : undefined, error);
+          }
+          await this.sleep(CLOSE_BACKOFF_MS * 2 ** (idleRounds - 1));
+        } else {
+          idleRounds = 0;
+        }
+        pending = again;
+      }
     }
   }
 

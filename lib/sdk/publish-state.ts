@@ -1,7 +1,7 @@
 import type { ClaimCheckReference, TaskStateItem } from '../contract';
 import type { ClaimCheckStore } from '../aws/claim-check';
 import type { SdkLogger } from '../aws/logger';
-import type { TaskStateStore } from '../aws/task-state-store';
+import type { CreateInput, CreateResult, TaskStateStore } from '../aws/task-state-store';
 import type { PreparedTask } from './prepare-task';
 
 /**
@@ -39,6 +39,27 @@ export type RecordOutcome =
   /** A record with this id exists (a repeated dedup key); `resend` when no consumer has touched it. */
   | { readonly kind: 'duplicate'; readonly item: TaskStateItem; readonly resend: boolean };
 
+/** The `create` of a prepared task's first record. */
+function createInput(task: PreparedTask): CreateInput {
+  return {
+    task: {
+      id: task.taskId,
+      task: task.taskName,
+      route: task.head.route,
+      publishedAt: task.head.publishedAt,
+      ...(task.eta === undefined ? {} : { eta: task.eta }),
+    },
+    status: task.status,
+    queue: task.decision.destination,
+    ...(task.dedupKey === undefined ? {} : { dedupKey: task.dedupKey }),
+  };
+}
+
+function recordOutcome(created: CreateResult): RecordOutcome {
+  if (created.kind === 'created') return { kind: 'created' };
+  return { kind: 'duplicate', item: created.item, resend: isUntouched(created.item) };
+}
+
 /** Options of {@link PublishState}. */
 export interface PublishStateOptions {
   /** The state adapter; undefined when the client tracks no state. */
@@ -50,8 +71,8 @@ export interface PublishStateOptions {
 }
 
 /**
- * The producer's side of the one state owner: records a task at publish by {@link needsPublishRecord} (`create`),
- * and undoes a publish whose send certainly failed (`discard` and the claim-check object). It never deletes anything
+ * The producer's side of the one state owner: records a task at publish by {@link needsPublishRecord} (`create`; for
+ * a batch group, `createMany`, one transaction for the group's records), and undoes a publish whose send certainly failed (`discard` and the claim-check object). It never deletes anything
  * after an unknown outcome.
  *
  * @example
@@ -69,20 +90,31 @@ export class PublishState {
   public async record(task: PreparedTask): Promise<RecordOutcome> {
     const state = this.options.state;
     if (state === undefined || !needsPublishRecord(task)) return { kind: 'none' };
-    const created = await state.create({
-      task: {
-        id: task.taskId,
-        task: task.taskName,
-        route: task.head.route,
-        publishedAt: task.head.publishedAt,
-        ...(task.eta === undefined ? {} : { eta: task.eta }),
-      },
-      status: task.status,
-      queue: task.decision.destination,
-      ...(task.dedupKey === undefined ? {} : { dedupKey: task.dedupKey }),
+    return recordOutcome(await state.create(createInput(task)));
+  }
+
+  /**
+   * {@link record} for the tasks of one batch group: the records the write rule asks for are written together, in
+   * `TransactWriteItems` calls of up to 100 (`TaskStateStore.createMany`), instead of one `PutItem` each. One outcome
+   * per task, in order.
+   *
+   * @throws AwsCallFailedError when DynamoDB fails (the caller records the group one by one instead: a retry of a
+   * record that was written finds it and reports a duplicate to re-send, as after a lost response).
+   */
+  public async recordMany(tasks: readonly PreparedTask[]): Promise<RecordOutcome[]> {
+    const state = this.options.state;
+    const outcomes = new Array<RecordOutcome>(tasks.length).fill({ kind: 'none' });
+    if (state === undefined) return outcomes;
+    const needing: number[] = [];
+    tasks.forEach((task, index) => {
+      if (needsPublishRecord(task)) needing.push(index);
     });
-    if (created.kind === 'created') return { kind: 'created' };
-    return { kind: 'duplicate', item: created.item, resend: isUntouched(created.item) };
+    if (needing.length === 0) return outcomes;
+    const created = await state.createMany(needing.map((index) => createInput(tasks[index] as PreparedTask)));
+    needing.forEach((index, i) => {
+      outcomes[index] = recordOutcome(created[i] as CreateResult);
+    });
+    return outcomes;
   }
 
   /**

@@ -28,6 +28,12 @@ export type { TaskClientAppConfigOptions, TaskClientOptions } from './task-clien
 
 /** State records and custom deliveries `publishBatch` runs at once. */
 const BATCH_CONCURRENCY = 16;
+/**
+ * Tasks whose publish record `publishBatch` writes together (one `TransactWriteItems` call, DynamoDB's limit of 100
+ * items), and the most payload bytes they may hold while they wait for it.
+ */
+const GATE_WINDOW_TASKS = 100;
+const GATE_WINDOW_BYTES = 4 * 1024 * 1024;
 /** Default time between `waitForTask` reads. */
 const DEFAULT_POLL_INTERVAL_MS = 250;
 
@@ -289,14 +295,18 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     }
 
     // Streamed: items are prepared in order and each queue's pending entries are flushed as soon as they fill one
-    // SendMessageBatch call, so at most one call's worth of prepared messages per queue is alive at a time.
+    // SendMessageBatch call, so at most one call's worth of prepared messages per queue is alive at a time. Tasks
+    // that need a record at publish (the dedup gate, a far ETA, a hand-over) wait first in the gate window (up to 100
+    // tasks and 4 MiB of payload), whose records are written in one transaction; then they join the same stream.
     let sqsCalls = 0;
     const packer = new BatchPacker<BatchEntry>();
     const pendingCustom: BatchEntry[] = [];
     const seenDedupIds = new Set<string>();
+    const gateWindow: BatchEntry[] = [];
+    let gateBytes = 0;
 
     const flushQueue = async (url: string, entries: BatchEntry[]): Promise<void> => {
-      const staged = await this.stage(entries, outcomes, fail);
+      const staged = await this.stage(entries, fail);
       // A re-send goes to the queue its record names, which is this call's queue unless the flags moved since.
       const ready: BatchEntry[] = [];
       const elsewhere: BatchEntry[] = [];
@@ -314,7 +324,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     };
 
     const flushCustom = async (): Promise<void> => {
-      const staged = await this.stage(pendingCustom.splice(0, pendingCustom.length), outcomes, fail);
+      const staged = await this.stage(pendingCustom.splice(0, pendingCustom.length), fail);
       await mapLimit(staged, BATCH_CONCURRENCY, async (entry) => {
         try {
           if (entry.task.target.kind === 'custom') {
@@ -327,6 +337,22 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
           await settleFailure(entry, error);
         }
       });
+    };
+
+    const enqueue = async (entry: BatchEntry): Promise<void> => {
+      if (entry.task.target.kind === 'custom') {
+        pendingCustom.push(entry);
+        if (pendingCustom.length >= BATCH_CONCURRENCY) await flushCustom();
+        return;
+      }
+      const full = packer.add(entry.task.target.url, entry);
+      if (full !== undefined) await flushQueue(entry.task.target.url, full);
+    };
+
+    const flushGate = async (): Promise<void> => {
+      const recorded = await this.record(gateWindow.splice(0, gateWindow.length), outcomes, fail);
+      gateBytes = 0;
+      for (const entry of recorded) await enqueue(entry);
     };
 
     for (let index = 0; index < items.length; index += 1) {
@@ -356,14 +382,15 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         created: false,
         duplicateOf: undefined,
       };
-      if (task.target.kind === 'custom') {
-        pendingCustom.push(entry);
-        if (pendingCustom.length >= BATCH_CONCURRENCY) await flushCustom();
+      if (this.options.trackState && needsPublishRecord(task)) {
+        gateWindow.push(entry);
+        gateBytes += Math.max(task.sendBytes, task.payloadJson.length);
+        if (gateWindow.length >= GATE_WINDOW_TASKS || gateBytes >= GATE_WINDOW_BYTES) await flushGate();
         continue;
       }
-      const full = packer.add(task.target.url, entry);
-      if (full !== undefined) await flushQueue(task.target.url, full);
+      await enqueue(entry);
     }
+    await flushGate();
     for (const [url, entries] of packer.drain()) await flushQueue(url, entries);
     await flushCustom();
 
@@ -433,16 +460,43 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
   }
 
   /**
-   * Records state (by the write rule) and stores claim checks for one group of batch entries, in parallel. Duplicates
-   * that need no re-send and failures get their outcome here and are left out of the returned list; a duplicate to
-   * re-send comes back as its re-send.
+   * Writes the publish records of a gate window's entries (all of them need one), in one `TransactWriteItems` call
+   * (`createMany`). Failures and duplicates that need no re-send get their outcome here and are left out of the
+   * returned list; a duplicate to re-send comes back as its re-send. If the transaction fails, the entries are
+   * recorded one by one, so each gets its own outcome (a record the transaction did write is then found, and its
+   * task re-sent as an untouched duplicate).
    */
-  private async stage(entries: BatchEntry[], outcomes: PublishBatchOutcome[], fail: Fail): Promise<BatchEntry[]> {
-    let staged = entries;
-    const toRecord = this.options.trackState ? staged.filter((entry) => needsPublishRecord(entry.task)) : [];
-    if (toRecord.length > 0) {
-      const recorded = new Map<number, BatchEntry | undefined>();
-      await mapLimit(toRecord, BATCH_CONCURRENCY, async (entry) => {
+  private async record(entries: BatchEntry[], outcomes: PublishBatchOutcome[], fail: Fail): Promise<BatchEntry[]> {
+    if (entries.length === 0) return [];
+    const recorded = new Map<number, BatchEntry | undefined>();
+    const settle = (entry: BatchEntry, outcome: RecordOutcome): void => {
+      if (outcome.kind !== 'duplicate') {
+        recorded.set(entry.index, { ...entry, created: outcome.kind === 'created' });
+        return;
+      }
+      const again = outcome.resend ? this.preparer.resend(entry.task, outcome.item) : undefined;
+      if (again === undefined) {
+        outcomes[entry.index] = { index: entry.index, ok: true, result: this.duplicateResult(entry.task, outcome.item, false, false) };
+        recorded.set(entry.index, undefined);
+        return;
+      }
+      recorded.set(entry.index, { ...entry, task: again, body: again.inlineBody ?? '', bytes: again.sendBytes, duplicateOf: outcome.item });
+    };
+    let together: RecordOutcome[] | undefined;
+    if (entries.length > 1) {
+      try {
+        together = await this.publishState.recordMany(entries.map((entry) => entry.task));
+      } catch (error) {
+        this.options.logger.warn('could not write the state records of a batch in one transaction; writing them one by one', {
+          tasks: entries.length,
+          error: (error as Error).message,
+        });
+      }
+    }
+    if (together !== undefined) {
+      entries.forEach((entry, i) => settle(entry, together[i] as RecordOutcome));
+    } else {
+      await mapLimit(entries, BATCH_CONCURRENCY, async (entry) => {
         let outcome: RecordOutcome;
         try {
           outcome = await this.publishState.record(entry.task);
@@ -451,27 +505,21 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
           recorded.set(entry.index, undefined);
           return;
         }
-        if (outcome.kind !== 'duplicate') {
-          recorded.set(entry.index, { ...entry, created: outcome.kind === 'created' });
-          return;
-        }
-        const again = outcome.resend ? this.preparer.resend(entry.task, outcome.item) : undefined;
-        if (again === undefined) {
-          outcomes[entry.index] = { index: entry.index, ok: true, result: this.duplicateResult(entry.task, outcome.item, false, false) };
-          recorded.set(entry.index, undefined);
-          return;
-        }
-        recorded.set(entry.index, { ...entry, task: again, body: again.inlineBody ?? '', bytes: again.sendBytes, duplicateOf: outcome.item });
+        settle(entry, outcome);
       });
-      staged = [];
-      for (const entry of entries) {
-        if (!recorded.has(entry.index)) staged.push(entry);
-        else {
-          const kept = recorded.get(entry.index);
-          if (kept !== undefined) staged.push(kept);
-        }
-      }
     }
+    return entries.flatMap((entry) => {
+      const kept = recorded.get(entry.index);
+      return kept === undefined ? [] : [kept];
+    });
+  }
+
+  /**
+   * Stores the claim checks of one group of batch entries (already recorded), in parallel. Failures get their outcome
+   * here (and are undone) and are left out of the returned list.
+   */
+  private async stage(entries: BatchEntry[], fail: Fail): Promise<BatchEntry[]> {
+    let staged = entries;
     const toCheck = staged.filter((entry) => entry.task.target.kind === 'queue' && entry.task.inlineBody === undefined);
     if (toCheck.length > 0) {
       const checked = new Map<number, BatchEntry | undefined>();

@@ -1,7 +1,8 @@
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TASK_TRANSITIONS, TASK_TRANSITION_NAMES, TaskTable, type TaskStateItem } from '../../lib/contract';
-import { TaskStateStore, leaseToken, type AcquireInput, type TaskIdentity } from '../../lib/aws/task-state-store';
+import { AwsCallFailedError } from '../../lib/aws/errors';
+import { TaskStateStore, leaseToken, type AcquireInput, type CreateInput, type TaskIdentity } from '../../lib/aws/task-state-store';
 import { emulatorClients, sdkClientsForEmulators, uniqueName } from '../support/emulator-env';
 
 const raw = emulatorClients();
@@ -113,6 +114,148 @@ describe('create (SDK)', () => {
     await store.acquire(acquireInput(claimed));
     expect(await store.discard(claimed.id, 'queued')).toBe(false);
     expect((await item(claimed.id))?.status).toBe('running');
+  });
+});
+
+describe('createMany (SDK, a batch of publish records)', () => {
+  const createInput = (identity: TaskIdentity, overrides: Partial<CreateInput> = {}): CreateInput => ({
+    task: identity,
+    status: 'queued',
+    queue: 'default',
+    dedupKey: `key-${identity.id}`,
+    ...overrides,
+  });
+  /** Counts the TransactWriteItems calls (and the puts in each) the store makes while `run` runs. */
+  async function transactions(run: () => Promise<unknown>): Promise<number[]> {
+    const spy = jest.spyOn(sdk.dynamodb, 'send');
+    try {
+      await run();
+      return spy.mock.calls
+        .map(([command]) => command as unknown)
+        .filter((command): command is TransactWriteCommand => command instanceof TransactWriteCommand)
+        .map((command) => command.input.TransactItems?.length ?? 0);
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('writes new records in one transaction, each the record create writes', async () => {
+    const [a, b, c] = [task({ eta: '2026-11-30T00:00:00.000Z' }), task(), task()] as [TaskIdentity, TaskIdentity, TaskIdentity];
+    let results: unknown;
+    const calls = await transactions(async () => {
+      results = await store.createMany([
+        createInput(a, { status: 'scheduled' }),
+        createInput(b),
+        createInput(c, { status: 'rerouted', queue: 'legacy', dedupKey: undefined }),
+      ]);
+    });
+    expect(calls).toEqual([3]);
+    expect(results).toEqual([{ kind: 'created' }, { kind: 'created' }, { kind: 'created' }]);
+    const single = task();
+    await store.create(createInput(single, { status: 'scheduled', task: { ...single, eta: a.eta } }));
+    const { taskId: _a, dedupKey: _ka, ...shapeA } = (await item(a.id)) as TaskStateItem;
+    const { taskId: _s, dedupKey: _ks, ...shapeSingle } = (await item(single.id)) as TaskStateItem;
+    expect(shapeA).toEqual(shapeSingle);
+    expect(await item(b.id)).toMatchObject({ status: 'queued', attempts: 0, link: 0, dedupKey: `key-${b.id}` });
+    expect(await item(c.id)).toMatchObject({ status: 'rerouted', queue: 'legacy', finishedAt: expect.any(String) });
+  });
+
+  it('reports existing records with what they hold, in input order, and writes the rest', async () => {
+    const running = await taskIn('running');
+    const queued = task();
+    await store.create(createInput(queued, { queue: 'bulk' }));
+    const [fresh1, fresh2] = [task(), task()];
+    let results: Awaited<ReturnType<TaskStateStore['createMany']>> = [];
+    const calls = await transactions(async () => {
+      results = await store.createMany([createInput(fresh1!), createInput(running.identity), createInput(fresh2!), createInput(queued)]);
+    });
+    // The first transaction is cancelled by the two existing items; the second writes the two new ones.
+    expect(calls).toEqual([4, 2]);
+    expect(results.map((r) => r.kind)).toEqual(['created', 'exists', 'created', 'exists']);
+    expect(results[1]).toEqual({ kind: 'exists', item: await item(running.identity.id) });
+    expect(results[1]).toMatchObject({ item: { status: 'running', attempts: 1, leaseToken: running.token } });
+    expect(results[3]).toMatchObject({ kind: 'exists', item: { status: 'queued', queue: 'bulk', attempts: 0 } });
+    expect(await item(fresh1!.id)).toMatchObject({ status: 'queued' });
+    expect(await item(fresh2!.id)).toMatchObject({ status: 'queued' });
+  });
+
+  it('writes nothing when every record exists', async () => {
+    const existing = [task(), task(), task()];
+    for (const identity of existing) await store.create(createInput(identity, { status: 'scheduled' }));
+    let results: Awaited<ReturnType<TaskStateStore['createMany']>> = [];
+    const calls = await transactions(async () => {
+      results = await store.createMany(existing.map((identity) => createInput(identity)));
+    });
+    expect(calls).toEqual([3]);
+    expect(results.map((r) => (r.kind === 'exists' ? r.item.status : r.kind))).toEqual(['scheduled', 'scheduled', 'scheduled']);
+  });
+
+  it('writes 100 records in one transaction and 150 in two', async () => {
+    const hundred = Array.from({ length: 100 }, () => createInput(task()));
+    let results: Awaited<ReturnType<TaskStateStore['createMany']>> = [];
+    expect(await transactions(async () => (results = await store.createMany(hundred)))).toEqual([100]);
+    expect(results.every((r) => r.kind === 'created')).toBe(true);
+    expect(await item(hundred[99]!.task.id)).toMatchObject({ status: 'queued' });
+
+    const more = Array.from({ length: 150 }, () => createInput(task()));
+    expect(await transactions(async () => (results = await store.createMany(more)))).toEqual([100, 50]);
+    expect(results).toHaveLength(150);
+    expect(results.every((r) => r.kind === 'created')).toBe(true);
+  });
+
+  it('writes an id given twice once, and reports the repeat as existing', async () => {
+    const [a, b] = [task(), task()];
+    let results: Awaited<ReturnType<TaskStateStore['createMany']>> = [];
+    const calls = await transactions(async () => {
+      results = await store.createMany([createInput(a!), createInput(b!), createInput(a!, { queue: 'bulk' })]);
+    });
+    // DynamoDB refuses two operations on one item in a transaction: the repeat goes through create after it.
+    expect(calls).toEqual([2]);
+    expect(results.map((r) => r.kind)).toEqual(['created', 'created', 'exists']);
+    expect(results[2]).toMatchObject({ item: { taskId: a!.id, queue: 'default' } });
+  });
+
+  describe('cancellation reasons the emulator does not produce', () => {
+    const cancelled = (reasons: readonly object[]): Error =>
+      Object.assign(new Error('Transaction cancelled'), { name: 'TransactionCanceledException', CancellationReasons: reasons });
+    /** A store over a client that answers each call from `answers` (an error is thrown), then reads from DynamoDB Local. */
+    function scripted(answers: (Error | undefined)[]): { store: TaskStateStore; sent: unknown[] } {
+      const sent: unknown[] = [];
+      const dynamodb = {
+        send: async (command: unknown) => {
+          if (!(command instanceof TransactWriteCommand)) return sdk.dynamodb.send(command as GetCommand);
+          sent.push(command.input.TransactItems?.map((t) => t.Put?.Item?.['taskId']));
+          const answer = answers.shift();
+          if (answer !== undefined) throw answer;
+          return {};
+        },
+      } as unknown as DynamoDBDocumentClient;
+      return { store: new TaskStateStore({ dynamodb, tableName, now: () => clock, sleep: async () => undefined }), sent };
+    }
+
+    it('retries items cancelled by a conflict, and reads an existing record the reason did not carry', async () => {
+      const existing = task();
+      await store.create(createInput(existing, { status: 'scheduled' }));
+      const [a, b] = [task(), task()];
+      const { store: fake, sent } = scripted([
+        cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]),
+        cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }]),
+      ]);
+      const results = await fake.createMany([createInput(a!), createInput(b!), createInput(existing)]);
+      expect(sent).toEqual([[a!.id, b!.id, existing.id], [a!.id, b!.id], [a!.id, b!.id]]);
+      expect(results).toEqual([{ kind: 'created' }, { kind: 'created' }, { kind: 'exists', item: await item(existing.id) }]);
+    });
+
+    it('gives up after 5 transactions in a row that resolve nothing, and on any other reason', async () => {
+      const conflict = cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }]);
+      const busy = scripted(Array.from({ length: 5 }, () => conflict));
+      await expect(busy.store.createMany([createInput(task()), createInput(task())])).rejects.toThrow(AwsCallFailedError);
+      expect(busy.sent).toHaveLength(5);
+
+      const invalid = scripted([cancelled([{ Code: 'None' }, { Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }])]);
+      await expect(invalid.store.createMany([createInput(task()), createInput(task())])).rejects.toThrow(/TransactWriteItems for task .* failed/);
+      expect(invalid.sent).toHaveLength(1);
+    });
   });
 });
 

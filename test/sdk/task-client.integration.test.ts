@@ -1,6 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { MAX_ETA_SECONDS, MessageAttribute, type RoutingDocument, type TaskEnvelope, parseEnvelope } from '../../lib/contract';
 import { TaskStateStore, leaseToken } from '../../lib/aws/task-state-store';
@@ -450,6 +450,57 @@ describe('publishBatch', () => {
     const [, , third, fourth] = result.outcomes;
     expect(third?.ok && fourth?.ok && fourth.result.taskId === third.result.taskId && fourth.result.duplicate).toBe(true);
     expect(await receiveAll(raw.sqs, defaultQueue, 3, 2500)).toHaveLength(2);
+  });
+});
+
+describe('publishBatch and the dedup gate', () => {
+  it('writes the records of 25 dedup-keyed tasks in one transaction: 20 new tasks sent, 5 keys published before reported as duplicates', async () => {
+    const bosun = client();
+    const store = new TaskStateStore({ dynamodb: clients.dynamodb, tableName: table });
+    const keys = Array.from({ length: 25 }, (_, i) => `batch-gate-${i}`);
+    const before = [2, 7, 12, 17, 22];
+    // Five keys were published before, and a consumer has claimed each (three still run, two succeeded).
+    for (const [n, i] of before.entries()) {
+      const { taskId } = await bosun.publish('email.send', { i }, { dedupKey: keys[i] as string });
+      const token = leaseToken(`m-${i}`);
+      await store.acquire({
+        task: { id: taskId, task: 'email.send', route: { destination: 'default', ruleId: null }, publishedAt: new Date().toISOString() },
+        purpose: 'claim',
+        token,
+        leaseUntilMs: Date.now() + 60_000,
+        queue: 'default',
+        attempt: 1,
+        redriven: false,
+      });
+      if (n >= 3) await store.close(taskId, token, { transition: 'succeed', result: { ok: true } });
+    }
+    expect(await receiveAll(raw.sqs, defaultQueue, 5)).toHaveLength(5);
+
+    const spy = jest.spyOn(clients.dynamodb, 'send');
+    const result = await bosun.publishBatch(keys.map((dedupKey, i) => ({ task: 'email.send', payload: { i }, options: { dedupKey } })));
+    const transactions = spy.mock.calls
+      .map(([command]) => command as unknown)
+      .filter((command): command is TransactWriteCommand => command instanceof TransactWriteCommand)
+      .map((command) => command.input.TransactItems?.length);
+    spy.mockRestore();
+
+    // One transaction for all 25, cancelled by the 5 existing records; then one for the 20 new ones.
+    expect(transactions).toEqual([25, 20]);
+    expect(result).toMatchObject({ succeeded: 25, failed: 0, sqsCalls: 2 });
+    const duplicates = result.outcomes.filter((o) => o.ok && o.result.duplicate);
+    expect(duplicates.map((o) => o.index)).toEqual(before);
+    expect(duplicates.map((o) => (o.ok ? [o.result.status, o.result.resent] : []))).toEqual([
+      ['running', false],
+      ['running', false],
+      ['running', false],
+      ['succeeded', false],
+      ['succeeded', false],
+    ]);
+    const fresh = result.outcomes.filter((o) => o.ok && !o.result.duplicate).map((o) => (o.ok ? o.result.taskId : ''));
+    expect(fresh).toHaveLength(20);
+    const messages = await receiveAll(raw.sqs, defaultQueue, 25, 3000);
+    expect(new Set(messages.map((m) => parseEnvelope(m.Body as string).id))).toEqual(new Set(fresh));
+    for (const taskId of fresh) expect(await stateOf(taskId)).toMatchObject({ status: 'queued', attempts: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { z } from 'zod';
@@ -201,10 +201,23 @@ describe('the write rule: which publishes write state', () => {
     expect(result).toMatchObject({ duplicate: false, resent: false });
   });
 
-  it('writes nothing for a batch of plain tasks and one conditional put per dedup-keyed task', async () => {
+  it('writes nothing for a batch of plain tasks, and the records of its dedup-keyed tasks in one transaction', async () => {
     const items = Array.from({ length: 12 }, (_, i) => ({ task: 'email.send', payload: { i }, ...(i < 3 ? { options: { dedupKey: `k-${i}` } } : {}) }));
     const result = await bosun.publishBatch(items);
     expect(result).toMatchObject({ succeeded: 12, failed: 0, sqsCalls: 2 });
+    expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(0);
+    const transactions = dynamoMock.commandCalls(TransactWriteCommand);
+    expect(transactions).toHaveLength(1);
+    expect(transactions[0]?.args[0].input.TransactItems?.map((t) => t.Put?.Item?.['dedupKey'])).toEqual(['k-0', 'k-1', 'k-2']);
+  });
+
+  it('records a batch one by one when its transaction fails, so each item gets its own outcome', async () => {
+    dynamoMock.on(TransactWriteCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    dynamoMock.on(PutCommand).resolves({});
+    const items = Array.from({ length: 3 }, (_, i) => ({ task: 'email.send', payload: { i }, options: { dedupKey: `fallback-${i}` } }));
+    const result = await bosun.publishBatch(items);
+    expect(result).toMatchObject({ succeeded: 3, failed: 0 });
+    expect(dynamoMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
     expect(dynamoMock.commandCalls(PutCommand)).toHaveLength(3);
   });
 
