@@ -346,7 +346,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
     let publishing = true;
     let kills = 0;
     let flips = 0;
-    const killed = new Map<string, number>();
+    const killed = new Map<string, number[]>();
     const crashLoop = (async (): Promise<void> => {
       if (options.crashEverySeconds <= 0) return;
       while (chaosRunning) {
@@ -357,7 +357,8 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
           const ids = live.consumers[(first + offset) % live.consumers.length]!.crash();
           if (ids === undefined) continue;
           kills += 1;
-          for (const id of ids) killed.set(id, (killed.get(id) ?? 0) + 1);
+          const at = Date.now();
+          for (const id of ids) killed.set(id, [...(killed.get(id) ?? []), at]);
           break;
         }
       }
@@ -505,6 +506,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       deadLetters,
       legacy,
       faultsByTask,
+      killsByTask: killed,
       ...(redrive === undefined ? {} : { redriveStartedAt: started + redrive.startedAfterMs }),
     });
 

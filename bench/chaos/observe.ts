@@ -11,6 +11,8 @@ export interface TaskRuns {
   readonly starts: Array<{ readonly attempt: number; readonly at: number }>;
   okEnds: number;
   errorEnds: number;
+  /** When the last successful run ended (epoch ms), if one did. */
+  lastOkEndAt?: number;
 }
 
 /** What the task-state table says about one task. */
@@ -55,7 +57,10 @@ export async function readRunLog(file: string): Promise<{ runs: Map<string, Task
         runs.set(line.taskId, entry);
       }
       if (line.event === 'start') entry.starts.push({ attempt: line.attempt, at: line.at });
-      else if (line.outcome === 'ok') entry.okEnds += 1;
+      else if (line.outcome === 'ok') {
+        entry.okEnds += 1;
+        entry.lastOkEndAt = Math.max(entry.lastOkEndAt ?? 0, Number(line.at) || 0);
+      }
       else entry.errorEnds += 1;
     }
   } catch (error) {

@@ -24,6 +24,8 @@ export interface VerdictInput {
   readonly legacy: readonly string[];
   /** Faults that concerned each task id. */
   readonly faultsByTask: ReadonlyMap<string, ReadonlySet<DuplicateCause>>;
+  /** When an invocation holding each task id was killed (epoch ms). */
+  readonly killsByTask?: ReadonlyMap<string, readonly number[]>;
   /** When the mid-run redrive started (epoch ms), if it ran. */
   readonly redriveStartedAt?: number;
 }
@@ -43,7 +45,10 @@ export interface Verdict {
   readonly published: number;
   /** Published, never terminal, not in a DLQ, not handed to the legacy system. */
   readonly lost: number;
-  /** Tasks whose state contradicts the runs, the DLQs or the legacy inbox. */
+  /**
+   * Tasks whose state contradicts the runs, the DLQs or the legacy inbox, with no injected fault that makes it
+   * unavoidable (the target: 0).
+   */
   readonly wrongState: number;
   readonly wrongStateByProblem: Readonly<Record<string, number>>;
   /** DLQ messages without a `Bosun.DeadReason`. */
@@ -58,6 +63,12 @@ export interface Verdict {
   readonly duplicateRunsByCause: Readonly<Record<DuplicateCause, number>>;
   /** Duplicate runs no injected fault explains. */
   readonly unexplainedDuplicateRuns: number;
+  /**
+   * Tasks whose handler returned but whose invocation was killed before it could record the success (within
+   * {@link KILL_AFTER_RUN_WINDOW_MS} of the run's end): the state cannot know, so it says what the later deliveries
+   * did (dead after the attempts the kills used, or succeeded by a second run). Counted apart from `wrongState`.
+   */
+  readonly wrongStateExplainedByKill: number;
   /** Tasks that ended somewhere their behaviour does not lead (an `ok` task dead, say): not a broken promise if faults exhausted its attempts, but worth a look. */
   readonly unexpectedOutcome: number;
   readonly unexpectedOutcomeByProblem: Readonly<Record<string, number>>;
@@ -71,6 +82,9 @@ export interface Verdict {
     readonly unexplainedDuplicates: readonly Finding[];
   };
 }
+
+/** A kill this soon after a run's end can have stopped its state write. */
+export const KILL_AFTER_RUN_WINDOW_MS = 2000;
 
 const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'dead', 'rerouted', 'cancelled']);
 /** Examples listed per kind of finding. */
@@ -138,6 +152,7 @@ export function judge(input: VerdictInput): Verdict {
 
   let lost = 0;
   let wrongState = 0;
+  let wrongStateExplainedByKill = 0;
   let duplicateRuns = 0;
   let unexplained = 0;
   let unexpectedOutcome = 0;
@@ -168,7 +183,14 @@ export function judge(input: VerdictInput): Verdict {
       if (examples.lost.length < MAX_EXAMPLES) examples.lost.push(finding('never terminal, in no DLQ, not handed over'));
     }
     const problem = stateProblem(state, runs, deadCopies, legacyCopies);
-    if (problem !== undefined) {
+    const killedAfterRun =
+      problem !== undefined &&
+      problem.startsWith('a successful run but') &&
+      runs?.lastOkEndAt !== undefined &&
+      (input.killsByTask?.get(taskId) ?? []).some((at) => at >= (runs.lastOkEndAt as number) && at - (runs.lastOkEndAt as number) <= KILL_AFTER_RUN_WINDOW_MS);
+    if (killedAfterRun) {
+      wrongStateExplainedByKill += 1;
+    } else if (problem !== undefined) {
       wrongState += 1;
       bump(wrongStateByProblem, problem);
       if (examples.wrongState.length < MAX_EXAMPLES) examples.wrongState.push(finding(problem));
@@ -213,6 +235,7 @@ export function judge(input: VerdictInput): Verdict {
     lost,
     wrongState,
     wrongStateByProblem,
+    wrongStateExplainedByKill,
     dlqWithoutReason,
     dlqMessages: input.deadLetters.length,
     dlqDuplicates: [...deadByTask.values()].filter((copies) => copies > 1).length,
