@@ -45,6 +45,13 @@ export interface PendingOutcome {
   readonly error?: { readonly type: string; readonly message: string };
   /** Dead reason (deadLetter). */
   readonly reason?: string;
+  /** Dead-reason detail for the DLQ copy (deadLetter). */
+  readonly detail?: string;
+  /**
+   * deadLetter: whether the DLQ copy was already sent. When it was not (its send failed), the delivery that applies
+   * the outcome records `dead` first and then sends the copy.
+   */
+  readonly deadLetterSent?: boolean;
   /** Destination the task was handed to (handOver). */
   readonly route?: RouteStamp;
 }

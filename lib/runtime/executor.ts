@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { PendingOutcome, TaskEnvelope, TaskErrorRecord } from '../contract';
+import { serializeEnvelope, type PendingOutcome, type TaskEnvelope, type TaskErrorRecord } from '../contract';
 import { errorRecord, leaseToken, type CloseInput, type TaskStateStore } from '../aws/task-state-store';
 import { runAttempt, storeResult } from './attempt';
 import type { Decision, MessageOutcome } from './decisions';
@@ -272,9 +272,18 @@ export class Executor {
       log.error('task is dead but no DLQ is configured; leaving it to the queue redrive policy', { outcome: 'dead', deadReason: reason });
       throw new Error('no DLQ configured');
     }
-    await this.actions.sendToDeadLetterQueue(message.record, reason, detail, attempts);
+    try {
+      await this.actions.sendToDeadLetterQueue(message.record, reason, detail, attempts);
+    } catch (sendError) {
+      if (held === undefined) throw sendError;
+      // Releasing the lease now would let another copy take the task while this DLQ copy may have landed (a lost
+      // response): the outcome travels with a copy of the message instead, which records `dead`, then sends the copy.
+      log.error('the DLQ copy could not be sent; a copy of the message carries the dead-letter outcome', { error: errorRecord(sendError) });
+      await this.carry(job, { transition: 'deadLetter', token: held.token, attempt: attempts, reason, detail, error, deadLetterSent: false }, 0);
+      return 'ack';
+    }
     if (held !== undefined) {
-      await this.closeOrCarry(job, held, { transition: 'deadLetter', reason, error, attempts }, 0);
+      await this.closeOrCarry(job, held, { transition: 'deadLetter', reason, error, attempts }, 0, detail);
     }
     log.error('task sent to the DLQ', { outcome: 'dead', deadReason: reason, detail });
     return 'ack';
@@ -321,6 +330,7 @@ export class Executor {
     held: Held,
     input: Extract<CloseInput, { transition: 'succeed' | 'retry' | 'deadLetter' | 'handOver' }>,
     delaySeconds: number,
+    detail?: string,
   ): Promise<boolean> {
     const { message, log } = job;
     try {
@@ -335,15 +345,20 @@ export class Executor {
     const outcome: PendingOutcome = {
       transition: input.transition,
       token: held.token,
-      attempt: message.attempt,
+      attempt: input.transition === 'deadLetter' ? input.attempts : message.attempt,
       ...(input.transition === 'succeed' ? { ...(input.result === undefined ? {} : { result: input.result }), ...(input.resultRef === undefined ? {} : { resultRef: input.resultRef }) } : {}),
       ...(input.transition === 'retry' || input.transition === 'deadLetter' ? { error: input.error } : {}),
-      ...(input.transition === 'deadLetter' ? { reason: input.reason } : {}),
+      ...(input.transition === 'deadLetter' ? { reason: input.reason, deadLetterSent: true, ...(detail === undefined ? {} : { detail }) } : {}),
       ...(input.transition === 'handOver' ? { route: input.route } : {}),
     };
-    // Attempts used so far are this attempt: the copy's first receive counts as the next one.
-    await this.actions.sendCopy(message.record, { ...message.envelope, attempts: message.attempt, outcome }, delaySeconds);
+    await this.carry(job, outcome, delaySeconds);
     return true;
+  }
+
+  /** Sends a copy of the message carrying `outcome` (attempts used so far: this attempt, so the copy's first receive counts as the next). */
+  private async carry(job: Job, outcome: PendingOutcome, delaySeconds: number): Promise<void> {
+    const { message } = job;
+    await this.actions.sendCopy(message.record, { ...message.envelope, attempts: message.attempt, outcome }, delaySeconds);
   }
 
   private async applyOutcome(job: Job, outcome: PendingOutcome, again: (envelope: TaskEnvelope) => Promise<MessageOutcome>): Promise<MessageOutcome> {
@@ -359,6 +374,14 @@ export class Executor {
               : { transition: 'handOver', queue: outcome.route?.destination ?? 'unknown', route: outcome.route ?? { destination: 'unknown', ruleId: null } };
       const result = await job.state.close(message.envelope.id, outcome.token, input);
       log.info('a carried outcome was applied to the task state', { outcome: outcome.transition, applied: result === 'applied' });
+      if (result === 'applied' && outcome.transition === 'deadLetter' && outcome.deadLetterSent === false) {
+        // The state says dead now; the DLQ copy (of the envelope without the outcome) follows. If the send fails, the
+        // message comes back, the close meets its own write, and the send is tried again.
+        const { outcome: _carried, ...original } = message.envelope;
+        const detail = outcome.detail ?? `${input.transition === 'deadLetter' ? input.error.type : 'Error'}: dead-lettered`;
+        await this.actions.sendToDeadLetterQueue(message.record, input.transition === 'deadLetter' ? input.reason : 'non-retryable', detail, outcome.attempt, serializeEnvelope(original));
+        log.error('task sent to the DLQ', { outcome: 'dead', deadReason: outcome.reason, detail });
+      }
       if (result === 'refused' || outcome.transition !== 'retry') return 'ack';
     } else if (outcome.transition !== 'retry') {
       return 'ack';

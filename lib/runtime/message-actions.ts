@@ -11,13 +11,16 @@ export const MAX_DEAD_DETAIL_CHARS = 1024;
 export class MessageActions {
   public constructor(private readonly r: ResolvedRuntime) {}
 
-  /** Sends the original body to the DLQ with the reason, detail, attempts and source queue as attributes. */
-  public async sendToDeadLetterQueue(record: SQSRecord, reason: DeadReason, detail: string, attempts: number): Promise<void> {
+  /**
+   * Sends the original body (or `body`: the envelope without a carried outcome) to the DLQ with the reason, detail,
+   * attempts and source queue as attributes.
+   */
+  public async sendToDeadLetterQueue(record: SQSRecord, reason: DeadReason, detail: string, attempts: number, body?: string): Promise<void> {
     const dlqUrl = this.r.dlqUrl as string;
     await this.r.clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: dlqUrl,
-        MessageBody: record.body,
+        MessageBody: body ?? record.body,
         MessageAttributes: forwardedAttributes(record, {
           [MessageAttribute.DEAD_REASON]: { DataType: 'String', StringValue: reason },
           [MessageAttribute.DEAD_DETAIL]: { DataType: 'String', StringValue: detail.slice(0, MAX_DEAD_DETAIL_CHARS) },

@@ -257,6 +257,39 @@ describe('6. a closing write that fails does not lose the outcome', () => {
   });
 });
 
+describe('6b. a DLQ copy whose send fails', () => {
+  it('does not give the task up to another copy: the outcome travels, then the state says dead and the DLQ has the copy', async () => {
+    const flaky = sdkClientsForEmulators();
+    let failDeadLetterSends = true;
+    flaky.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = (args as { input?: { QueueUrl?: string } }).input;
+        if (failDeadLetterSends && context.commandName === 'SendMessageCommand' && input?.QueueUrl === resources.dlqUrl) {
+          throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failDeadLetterSends' },
+    );
+    const env = await publish(envelope('it.other', { not: 'valid' }, { task: 'it.unregistered' }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ clients: flaky }));
+    expect(await receive(sdk, resources.dlqUrl, 0)).toEqual([]);
+
+    failDeadLetterSends = false;
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ clients: flaky }));
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue).toBe('unknown-task');
+    const body = parseEnvelope(dead?.Body ?? '');
+    expect(body).toMatchObject({ id: env.id, task: env.task, payload: env.payload });
+    expect(body.outcome).toBeUndefined();
+    expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'unknown-task' });
+    expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
+    flaky.dynamodb.destroy();
+    flaky.sqs.destroy();
+    flaky.s3.destroy();
+  });
+});
+
 describe('7 and 9. every delivery ends with a reason: no receive is burned, SQS never moves a task without one', () => {
   it('a task whose earlier receives ended without an outcome is dead-lettered with the reason before any read', async () => {
     const refusingReads = { fetch: () => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) };
