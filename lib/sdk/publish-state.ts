@@ -7,15 +7,25 @@ import type { PreparedTask } from './prepare-task';
 /**
  * The write rule: whether a publish writes the task's first state record before sending. Only a task that needs a
  * record before its message exists gets one — a dedup key (the record is the dedup gate), an ETA beyond one SQS delay
- * (`scheduled`: cancel and the runtime's ETA chain need it), a hand-over to a custom destination (`rerouted`, terminal:
- * no consumer will ever claim it). Every other task gets its first record when a consumer claims it.
+ * (`scheduled`: cancel and the runtime's ETA chain need it). A hand-over to a custom destination is recorded
+ * (`rerouted`, terminal: no consumer will ever claim it) after the destination took it ({@link recordsAfterSend}).
+ * Every other task gets its first record when a consumer claims it.
  *
  * @example
  * needsPublishRecord({ dedupKey: undefined, status: 'queued' })   // false: the consumer's claim creates it
  * needsPublishRecord({ dedupKey: 'order-42', status: 'queued' })  // true
  */
 export function needsPublishRecord(task: Pick<PreparedTask, 'dedupKey' | 'status'>): boolean {
-  return task.dedupKey !== undefined || task.status !== 'queued';
+  return task.dedupKey !== undefined || task.status === 'scheduled';
+}
+
+/**
+ * Whether a publish records its task after the send instead: a hand-over to a custom destination without a dedup key.
+ * Its `rerouted` record says what happened, so it is written only once the destination took the task — never for a
+ * delivery whose outcome is unknown.
+ */
+export function recordsAfterSend(task: Pick<PreparedTask, 'dedupKey' | 'status'>): boolean {
+  return task.dedupKey === undefined && task.status === 'rerouted';
 }
 
 /**
@@ -115,6 +125,23 @@ export class PublishState {
       outcomes[index] = recordOutcome(created[i] as CreateResult);
     });
     return outcomes;
+  }
+
+  /**
+   * Records a hand-over the destination took ({@link recordsAfterSend}), best effort: the task is delivered whatever
+   * happens here, so a failed write is logged, not thrown (`getTask` then finds no record).
+   */
+  public async recordHandOver(task: PreparedTask): Promise<void> {
+    const state = this.options.state;
+    if (state === undefined || !recordsAfterSend(task)) return;
+    try {
+      await state.create(createInput(task));
+    } catch (error) {
+      this.options.logger.warn('the task was handed over, but its rerouted record could not be written', {
+        taskId: task.taskId,
+        error: (error as Error).message,
+      });
+    }
   }
 
   /**

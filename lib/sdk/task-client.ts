@@ -329,6 +329,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         try {
           if (entry.task.target.kind === 'custom') {
             await this.sender.deliver(entry.task, entry.task.target.destination);
+            await this.publishState.recordHandOver(entry.task);
           } else {
             await this.sender.send(entry.task, entry.task.target.url, entry.body);
           }
@@ -444,6 +445,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     try {
       if (task.target.kind === 'custom') {
         await this.sender.deliver(task, task.target.destination);
+        await this.publishState.recordHandOver(task);
       } else {
         let body = task.inlineBody;
         if (body === undefined) {

@@ -260,6 +260,28 @@ describe('publish', () => {
     await receiveAll(raw.sqs, defaultQueue, 1);
   });
 
+  it('records a hand-over at publish only once the destination took it: none when its delivery outcome is unknown', async () => {
+    let answer: 'ok' | 'lost' = 'lost';
+    const delivered: string[] = [];
+    const flakyLegacy = {
+      name: 'legacy',
+      deliver: (delivery: { envelope: { id: string } }): Promise<void> => {
+        if (answer === 'lost') return Promise.reject(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+        delivered.push(delivery.envelope.id);
+        return Promise.resolve();
+      },
+    };
+    const bosun = client({ destinations: [flakyLegacy], routing: routing({ defaultDestination: 'legacy', rules: [] }) });
+    const error = await bosun.publish('audit.consume', { n: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PublishOutcomeUnknownError);
+    expect(await stateOf((error as PublishOutcomeUnknownError).taskId as string)).toBeUndefined();
+
+    answer = 'ok';
+    const handed = await bosun.publish('audit.consume', { n: 2 });
+    expect(delivered).toEqual([handed.taskId]);
+    expect(await stateOf(handed.taskId)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+  });
+
   it('rejects a killed task with a clear error and sends nothing', async () => {
     const bosun = client({ routing: routing({ defaultDestination: 'default', rules: [], killed: ['reports.*'] }) });
     await expect(bosun.publish('reports.daily', {})).rejects.toThrow(

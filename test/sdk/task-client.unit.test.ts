@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MAX_ETA_SECONDS, parseEnvelope } from '../../lib/contract';
 import { staticRoutingSource } from '../../lib/aws/routing-sources';
 import { AwsCallFailedError, EtaTooFarError, PublishOutcomeUnknownError, TaskClientConfigError } from '../../lib/sdk/errors';
-import { needsPublishRecord } from '../../lib/sdk/publish-state';
+import { needsPublishRecord, recordsAfterSend } from '../../lib/sdk/publish-state';
 import { createTaskClient, taskClientOptionsFromOutputs } from '../../lib/sdk/task-client';
 import { dedupTaskId } from '../../lib/sdk/task-id';
 
@@ -225,7 +225,11 @@ describe('the write rule: which publishes write state', () => {
     expect(needsPublishRecord({ dedupKey: undefined, status: 'queued' })).toBe(false);
     expect(needsPublishRecord({ dedupKey: 'k', status: 'queued' })).toBe(true);
     expect(needsPublishRecord({ dedupKey: undefined, status: 'scheduled' })).toBe(true);
-    expect(needsPublishRecord({ dedupKey: undefined, status: 'rerouted' })).toBe(true);
+    expect(needsPublishRecord({ dedupKey: undefined, status: 'rerouted' })).toBe(false);
+    expect(needsPublishRecord({ dedupKey: 'k', status: 'rerouted' })).toBe(true);
+    expect(recordsAfterSend({ dedupKey: undefined, status: 'rerouted' })).toBe(true);
+    expect(recordsAfterSend({ dedupKey: 'k', status: 'rerouted' })).toBe(false);
+    expect(recordsAfterSend({ dedupKey: undefined, status: 'queued' })).toBe(false);
   });
 
   it('undoes a record only after a certain failure: discard after a 4xx, nothing after a lost response', async () => {
