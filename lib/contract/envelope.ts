@@ -54,6 +54,11 @@ export interface PendingOutcome {
   readonly deadLetterSent?: boolean;
   /** Destination the task was handed to (handOver). */
   readonly route?: RouteStamp;
+  /**
+   * handOver: whether the destination already took the task. When its delivery failed, the delivery that applies the
+   * outcome records `rerouted` first and then delivers.
+   */
+  readonly handedOver?: boolean;
 }
 
 /**

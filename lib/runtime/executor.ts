@@ -7,7 +7,7 @@ import { backoffDelaySeconds, type TaskDefinition, type TaskLogger } from './def
 import { MessageActions } from './message-actions';
 import type { ResolvedRuntime } from './runtime-config';
 import { type BatchMetrics, TaskMetric, UNKNOWN_TASK_DIMENSION, boundTaskLogger } from './runtime-telemetry';
-import type { ReadMessage } from './steps';
+import { payloadStep, type ReadMessage } from './steps';
 
 /** Lease of a side effect that is not a run (sends, a hand-over). */
 const NON_RUN_LEASE_MS = 10_000;
@@ -196,7 +196,16 @@ export class Executor {
         return 'ack';
       }
       case 'handOver': {
-        await decision.destination.deliver({ envelope: { ...envelope, route: decision.route }, payload: decision.payload, decision: decision.decision });
+        try {
+          await decision.destination.deliver({ envelope: { ...envelope, route: decision.route }, payload: decision.payload, decision: decision.decision });
+        } catch (deliverError) {
+          if (held === undefined) throw deliverError;
+          // As with a DLQ copy: the delivery may have landed (a lost response), so the task is not given up to another
+          // copy; the outcome travels with a copy of the message, whose delivery records `rerouted`, then delivers.
+          log.error('the hand-over failed; a copy of the message carries it', { destination: decision.route.destination, error: errorRecord(deliverError) });
+          await this.carry(job, { transition: 'handOver', token: held.token, attempt: message.attempt, route: decision.route, handedOver: false }, 0);
+          return 'ack';
+        }
         if (held !== undefined) {
           await this.closeOrCarry(job, held, { transition: 'handOver', queue: decision.route.destination, route: decision.route }, 0);
         }
@@ -355,6 +364,32 @@ export class Executor {
     return true;
   }
 
+  /**
+   * Delivers a hand-over whose first delivery failed, after its `rerouted` record: the payload is read again (inline
+   * or from its claim check). If it fails again the message comes back, the record meets its own write, and the
+   * delivery is tried again.
+   */
+  private async deliverCarried(job: Job, outcome: PendingOutcome): Promise<void> {
+    const route = outcome.route ?? { destination: 'unknown', ruleId: null };
+    const destination = this.r.destinations.get(route.destination);
+    if (destination === undefined) {
+      job.log.error('a carried hand-over names a destination this consumer does not have; not delivered', { destination: route.destination });
+      return;
+    }
+    const { outcome: _carried, ...envelope } = job.message.envelope;
+    const payload = await payloadStep(envelope, this.r);
+    if ('decision' in payload) {
+      job.log.error('a carried hand-over lost its payload; not delivered', { destination: route.destination });
+      return;
+    }
+    await destination.deliver({
+      envelope: { ...envelope, route },
+      payload: payload.value,
+      decision: { destination: route.destination, ruleId: route.ruleId, paused: false, killed: false, reason: 'a hand-over carried after its first delivery failed' },
+    });
+    job.log.info('task handed over by the routing flags', { outcome: 'rerouted', destination: route.destination });
+  }
+
   /** Sends a copy of the message carrying `outcome` (attempts used so far: this attempt, so the copy's first receive counts as the next). */
   private async carry(job: Job, outcome: PendingOutcome, delaySeconds: number): Promise<void> {
     const { message } = job;
@@ -381,6 +416,9 @@ export class Executor {
         const detail = outcome.detail ?? `${input.transition === 'deadLetter' ? input.error.type : 'Error'}: dead-lettered`;
         await this.actions.sendToDeadLetterQueue(message.record, input.transition === 'deadLetter' ? input.reason : 'non-retryable', detail, outcome.attempt, serializeEnvelope(original));
         log.error('task sent to the DLQ', { outcome: 'dead', deadReason: outcome.reason, detail });
+      }
+      if (result === 'applied' && outcome.transition === 'handOver' && outcome.handedOver === false) {
+        await this.deliverCarried(job, outcome);
       }
       if (result === 'refused' || outcome.transition !== 'retry') return 'ack';
     } else if (outcome.transition !== 'retry') {

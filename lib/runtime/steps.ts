@@ -126,7 +126,8 @@ function etaStep(envelope: TaskEnvelope, r: ResolvedRuntime): Decision | undefin
 }
 
 /** The payload: inline, or fetched from the claim-check bucket after checking the reference is one of ours. */
-async function payloadStep(
+/** The payload of a task: inline, or fetched and verified from the claim-check bucket (or the decision to dead-letter it). */
+export async function payloadStep(
   envelope: TaskEnvelope,
   r: ResolvedRuntime,
 ): Promise<{ value: unknown; bytes: number } | { decision: Decision }> {

@@ -290,6 +290,31 @@ describe('6b. a DLQ copy whose send fails', () => {
   });
 });
 
+describe('6c. a hand-over whose delivery fails', () => {
+  it('is carried by a copy of the message: the next delivery records rerouted, then delivers; nothing runs in Bosun', async () => {
+    let failing = true;
+    const legacy = {
+      name: 'legacy',
+      deliver: (delivery: CustomDelivery): Promise<void> => {
+        if (failing) return Promise.reject(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+        delivered.push(delivery);
+        return Promise.resolve();
+      },
+    };
+    const env = await publish(envelope('it.work', { n: 5 }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('legacy'), destinations: [legacy] }));
+    expect(delivered).toEqual([]);
+
+    failing = false;
+    // The flag flips back meanwhile: the carried hand-over still completes, and the task does not also run here.
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('default'), destinations: [legacy] }));
+    expect(delivered.map((delivery) => [delivery.envelope.id, delivery.payload])).toEqual([[env.id, { n: 5 }]]);
+    expect(runs).toEqual([]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+    expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
+  });
+});
+
 describe('7 and 9. every delivery ends with a reason: no receive is burned, SQS never moves a task without one', () => {
   it('a task whose earlier receives ended without an outcome is dead-lettered with the reason before any read', async () => {
     const refusingReads = { fetch: () => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })) };
