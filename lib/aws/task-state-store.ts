@@ -446,28 +446,12 @@ export class TaskStateStore {
         remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
       }
     }
-    try {
-      const output = await this.dynamodb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [A.TASK_ID]: input.task.id },
-          ConditionExpression: condition,
-          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { kind: 'acquired', previous: output.Attributes as TaskStateItem | undefined };
-    } catch (error) {
-      const refused = conditionFailure(error);
-      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', input.task.id, error);
-      const item = refused.item ?? (await this.get(input.task.id));
-      // Deleted between the refused condition and the read (TTL or an operator): try again.
-      if (item === undefined) return this.acquire(input);
-      return this.whyRefused(item, input, nowMs);
-    }
+    const result = await this.transition(input.task.id, expr, condition, `SET ${sets.join(', ')}${remove}`, 'ALL_OLD');
+    if (result.applied) return { kind: 'acquired', previous: result.item };
+    const item = result.item ?? (await this.get(input.task.id));
+    // Deleted between the refused condition and the read (TTL or an operator): try again.
+    if (item === undefined) return this.acquire(input);
+    return this.whyRefused(item, input, nowMs);
   }
 
   /**
@@ -501,30 +485,13 @@ export class TaskStateStore {
       `${expr.n(A.LINK)} = if_not_exists(${expr.n(A.LINK)}, ${expr.v(0)}) + ${expr.v(1)}, ` +
       `${expr.n(A.UPDATED_AT)} = ${expr.v(new Date(nowMs).toISOString())}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))} ` +
       `REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT, A.LEASE_UNTIL_MS].map((name) => expr.n(name)).join(', ')}`;
-    try {
-      const output = await this.dynamodb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [A.TASK_ID]: taskId },
-          ConditionExpression: condition,
-          UpdateExpression: update,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      const reopened = output.Attributes as TaskStateItem | undefined;
-      return {
-        kind: 'reopened',
-        link: Number(reopened?.link ?? 1),
-        ...(reopened?.leaseToken === undefined ? {} : { leaseToken: reopened.leaseToken }),
-      };
-    } catch (error) {
-      const refused = conditionFailure(error);
-      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
-      return { kind: 'refused', item: refused.item };
-    }
+    const result = await this.transition(taskId, expr, condition, update, 'ALL_NEW');
+    if (!result.applied) return { kind: 'refused', item: result.item };
+    return {
+      kind: 'reopened',
+      link: Number(result.item?.link ?? 1),
+      ...(result.item?.leaseToken === undefined ? {} : { leaseToken: result.item.leaseToken }),
+    };
   }
 
   /**
@@ -559,29 +526,14 @@ export class TaskStateStore {
       `${expr.n(A.DEAD_TASK_NAME)} = ${expr.n(A.TASK_NAME)}, ${expr.n(A.DEAD_AT)} = ${expr.v(nowIso)}, ` +
       `${expr.n(A.FINISHED_AT)} = ${expr.v(nowIso)}, ${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}, ` +
       `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`;
-    try {
-      await this.dynamodb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [A.TASK_ID]: taskId },
-          ConditionExpression: condition,
-          UpdateExpression: update,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+    const result = await this.transition(taskId, expr, condition, update);
+    if (result.applied) return { kind: 'reburied' };
+    const item = result.item;
+    // A retried request that meets its own first write (lost response).
+    if (item?.status === 'dead' && item.link === input.link - 1 && item.leaseToken === input.leaseToken) {
       return { kind: 'reburied' };
-    } catch (error) {
-      const refused = conditionFailure(error);
-      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
-      const item = refused.item;
-      // A retried request that meets its own first write (lost response).
-      if (item?.status === 'dead' && item.link === input.link - 1 && item.leaseToken === input.leaseToken) {
-        return { kind: 'reburied' };
-      }
-      return { kind: 'refused', item };
     }
+    return { kind: 'refused', item };
   }
 
   /**
@@ -598,27 +550,11 @@ export class TaskStateStore {
     const update =
       `SET ${expr.n(A.STATUS)} = ${expr.v('cancelled')}, ${expr.n(A.FINISHED_AT)} = ${expr.v(nowIso)}, ` +
       `${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`;
-    try {
-      const output = await this.dynamodb.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [A.TASK_ID]: taskId },
-          ConditionExpression: condition,
-          UpdateExpression: update,
-          ExpressionAttributeNames: expr.names,
-          ExpressionAttributeValues: expr.values,
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { kind: 'cancelled', previous: output.Attributes as TaskStateItem | undefined };
-    } catch (error) {
-      const refused = conditionFailure(error);
-      if (refused === undefined) throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
-      const item = refused.item ?? (await this.get(taskId));
-      if (item === undefined) return this.cancel(taskId);
-      return { kind: 'refused', item };
-    }
+    const result = await this.transition(taskId, expr, condition, update, 'ALL_OLD');
+    if (result.applied) return { kind: 'cancelled', previous: result.item };
+    const item = result.item ?? (await this.get(taskId));
+    if (item === undefined) return this.cancel(taskId);
+    return { kind: 'refused', item };
   }
 
   private async closeOnce(taskId: string, token: string, input: CloseInput): Promise<CloseResult> {
@@ -674,25 +610,58 @@ export class TaskStateStore {
       case 'release':
         break;
     }
+    // The token stays: a retried write that meets its own first one recognises it (see `closedBy`).
+    const result = await this.conditionalUpdate(taskId, expr, condition, `SET ${sets.join(', ')} REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`);
+    if (result.applied) return 'applied';
+    const item = result.item ?? (await this.get(taskId));
+    return item !== undefined && closedBy(item, token, input) ? 'applied' : 'refused';
+  }
+
+  /**
+   * One conditional `UpdateItem` of a transition: applies `update` when `condition` holds and returns the item as
+   * `returnValues` asks; when the condition is refused, returns the item as it is (`ReturnValuesOnConditionCheckFailure`)
+   * or `undefined` when there is none. Any other failure is thrown untouched (`closeOnce` retries it).
+   */
+  private async conditionalUpdate(
+    taskId: string,
+    expr: Expr,
+    condition: string,
+    update: string,
+    returnValues: 'NONE' | 'ALL_OLD' | 'ALL_NEW' = 'NONE',
+  ): Promise<{ readonly applied: boolean; readonly item: TaskStateItem | undefined }> {
     try {
-      await this.dynamodb.send(
+      const output = await this.dynamodb.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { [A.TASK_ID]: taskId },
           ConditionExpression: condition,
-          // The token stays: a retried write that meets its own first one recognises it (see `closedBy`).
-          UpdateExpression: `SET ${sets.join(', ')} REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`,
+          UpdateExpression: update,
           ExpressionAttributeNames: expr.names,
           ExpressionAttributeValues: expr.values,
+          ReturnValues: returnValues,
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return 'applied';
+      return { applied: true, item: output.Attributes as TaskStateItem | undefined };
     } catch (error) {
       const refused = conditionFailure(error);
       if (refused === undefined) throw error;
-      const item = refused.item ?? (await this.get(taskId));
-      return item !== undefined && closedBy(item, token, input) ? 'applied' : 'refused';
+      return { applied: false, item: refused.item };
+    }
+  }
+
+  /** {@link conditionalUpdate}, with any failure but a refused condition wrapped in `AwsCallFailedError`. */
+  private async transition(
+    taskId: string,
+    expr: Expr,
+    condition: string,
+    update: string,
+    returnValues: 'NONE' | 'ALL_OLD' | 'ALL_NEW' = 'NONE',
+  ): Promise<{ readonly applied: boolean; readonly item: TaskStateItem | undefined }> {
+    try {
+      return await this.conditionalUpdate(taskId, expr, condition, update, returnValues);
+    } catch (error) {
+      throw new AwsCallFailedError('DynamoDB', 'UpdateItem', taskId, error);
     }
   }
 
