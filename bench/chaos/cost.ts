@@ -62,7 +62,7 @@ export function priceRun(
       sqsCalls += count.forwarded;
       sqsUnits += count.billedUnits;
     } else if (count.service === 'dynamodb') {
-      if (DYNAMODB_WRITES.has(count.operation)) writes += count.forwarded;
+      if (DYNAMODB_WRITES.has(count.operation)) writes += count.billedUnits;
       else reads += count.forwarded;
     } else if (S3_PUT_TIER.has(count.operation)) s3Puts += count.forwarded;
     else if (S3_FREE.has(count.operation)) s3Free += count.forwarded;
@@ -76,7 +76,7 @@ export function priceRun(
   });
   const lines = [
     line('SQS requests (64 KiB units)', sqsUnits, 'requests', PRICES.sqsPerRequest),
-    line('DynamoDB writes', writes, 'calls', PRICES.dynamoDbPerWrite),
+    line('DynamoDB writes', writes, 'write units', PRICES.dynamoDbPerWrite),
     line('DynamoDB reads', reads, 'calls', PRICES.dynamoDbPerRead),
     line('S3 PUT/LIST', s3Puts, 'requests', PRICES.s3PerPut),
     line('S3 GET/HEAD', s3Gets, 'requests', PRICES.s3PerGet),

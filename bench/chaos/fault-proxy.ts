@@ -45,7 +45,10 @@ export interface RequestCount {
   readonly forwarded: number;
   /** Requests answered with an injected transient error (never forwarded). */
   readonly rejected: number;
-  /** Billing units of the forwarded requests: for SQS every started 64 KiB of the request body, else 1 per request. */
+  /**
+   * Billing units of the forwarded requests: for SQS every started 64 KiB of the request body; for DynamoDB the write
+   * units (2 per item of a `TransactWriteItems`, 1 per item of a `BatchWriteItem`, else 1); else 1 per request.
+   */
   readonly billedUnits: number;
   /** Forwarded requests that failed upstream (connection refused or reset by the emulator): answered 502. */
   readonly upstreamErrors: number;
@@ -253,7 +256,12 @@ export class FaultProxy {
     }
     const bodyBytes = body?.length ?? Number(req.headers['content-length'] ?? 0);
     counter.forwarded += 1;
-    counter.billedUnits += service === 'sqs' ? Math.max(1, Math.ceil(bodyBytes / SQS_BILLING_CHUNK_BYTES)) : 1;
+    counter.billedUnits +=
+      service === 'sqs'
+        ? Math.max(1, Math.ceil(bodyBytes / SQS_BILLING_CHUNK_BYTES))
+        : service === 'dynamodb'
+          ? dynamoDbWriteUnits(operation, body)
+          : 1;
     let upstream: http.IncomingMessage;
     try {
       upstream = await this.forward(service, req, body);
@@ -363,5 +371,17 @@ export class FaultProxy {
       this.receipts.set(message.ReceiptHandle, id);
       if (this.receipts.size > MAX_REMEMBERED_RECEIPTS) this.receipts.delete(this.receipts.keys().next().value!);
     }
+  }
+}
+
+/** DynamoDB write units of one request (items of 1 KB or less): a transactional write costs two per item. */
+function dynamoDbWriteUnits(operation: string, body: Buffer | undefined): number {
+  if (operation !== 'TransactWriteItems' && operation !== 'BatchWriteItem') return 1;
+  try {
+    const parsed = JSON.parse(body?.toString('utf8') ?? '{}') as { TransactItems?: unknown[]; RequestItems?: Record<string, unknown[]> };
+    if (operation === 'TransactWriteItems') return 2 * (parsed.TransactItems?.length ?? 1);
+    return Object.values(parsed.RequestItems ?? {}).reduce((sum, items) => sum + items.length, 0) || 1;
+  } catch {
+    return 1;
   }
 }
