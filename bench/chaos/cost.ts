@@ -89,7 +89,7 @@ export function priceRun(
     totalDollarsPerMillionTasks: lines.reduce((sum, entry) => sum + entry.dollarsPerMillionTasks, 0),
     notes: [
       `SQS: ${sqsCalls} calls, ${sqsUnits} billed 64 KiB units; throttled calls the proxy answered itself are not billed.`,
-      'DynamoDB: approximate, one request unit per call (items assumed ≤ 1 KiB written, ≤ 4 KiB read).',
+      'DynamoDB: approximate, one unit per written item (two per item of a transaction; items assumed ≤ 1 KiB written, ≤ 4 KiB read).',
       'Lambda: requests only; GB-seconds are left out (the local workers do not measure billed duration).',
       'Logs: bytes of the function logs written during the run, at ingestion price (storage left out).',
     ],
