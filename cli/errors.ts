@@ -1,4 +1,5 @@
 import { BosunError } from '../lib/contract';
+import { EtaTooFarError, PayloadInvalidError, PayloadTooLargeError, TaskUnknownError } from '../lib/sdk/errors';
 
 /** Exit status of a command that failed or found nothing. */
 export const EXIT_FAILURE = 1;
@@ -39,6 +40,47 @@ export class CliUsageError extends CliError {
   ) {
     super(`${option} ${problem}`, EXIT_USAGE, options);
   }
+}
+
+/**
+ * `bosun publish` was given a task name it cannot validate a payload for: not one of the declared tasks. Exit status
+ * 2, naming the declared tasks and `--no-validate`.
+ */
+export class CliTaskUndeclaredError extends CliError {
+  public override readonly name = 'CliTaskUndeclaredError';
+
+  public constructor(
+    public readonly taskName: string,
+    /** The names of the tasks the CLI has declarations for. */
+    public readonly knownTasks: readonly string[],
+  ) {
+    super(
+      `task "${taskName}" is not one of the declared tasks, so its payload cannot be validated (known: ` +
+        `${knownTasks.join(', ')}); check the name, or pass --no-validate to publish it unvalidated ` +
+        '(the consumer then checks it, and dead-letters it if no consumer runs that task)',
+      EXIT_USAGE,
+    );
+  }
+}
+
+/**
+ * The exit status an error ends the CLI with: a `CliError`'s own, 2 for the SDK's refusals of what the user typed
+ * (an unknown task name, a payload its schema rejects or too large, an ETA too far), 1 for anything else.
+ *
+ * @example
+ * process.exitCode = exitCodeOf(error);
+ */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) return error.exitCode;
+  if (
+    error instanceof TaskUnknownError ||
+    error instanceof PayloadInvalidError ||
+    error instanceof PayloadTooLargeError ||
+    error instanceof EtaTooFarError
+  ) {
+    return EXIT_USAGE;
+  }
+  return EXIT_FAILURE;
 }
 
 /** The default target, the local platform, is not running: its `platform.json` is absent. */

@@ -1,8 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { type CliClients, createCliClients } from './clients';
-import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors';
+import { EXIT_USAGE, exitCodeOf } from './errors';
 import { type CliIo, renderJson } from './output';
 import { DEFAULT_DATA_DIR, type Platform, loadAwsPlatform, loadLocalPlatform } from './platform';
+import { packageVersion } from './version';
 
 /** The options every command that acts on a platform accepts. */
 export interface TargetOptions {
@@ -119,6 +120,7 @@ export type CommandRegistrar = (program: Command, session: CliSession) => void;
 export function createProgram(session: CliSession, registrars: readonly CommandRegistrar[]): Command {
   const program = new Command('bosun')
     .description('Operate a Bosun task platform: the local one (`npm start`) by default, a deployed stack with --aws.')
+    .version(packageVersion(), '-V, --version', "print bosun's version")
     .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => session.io.write(text),
@@ -138,7 +140,8 @@ export function createProgram(session: CliSession, registrars: readonly CommandR
 }
 
 /**
- * Parses and runs one invocation and returns its exit status: 0 ok, 1 failure or not found, 2 usage error.
+ * Parses and runs one invocation and returns its exit status: 0 ok, 1 failure or not found, 2 usage error (see
+ * `exitCodeOf`).
  * Errors are printed to standard error, and with `--json` also as `{ "error": { name, message } }` on standard
  * output.
  *
@@ -162,7 +165,7 @@ export async function runProgram(
     }
     const name = error instanceof Error ? error.name : 'Error';
     const message = error instanceof Error ? error.message : String(error);
-    const exitCode = error instanceof CliError ? error.exitCode : EXIT_FAILURE;
+    const exitCode = exitCodeOf(error);
     session.io.error(`error: ${message}\n`);
     if (json) session.io.write(renderJson({ error: { name, message } }));
     return exitCode;

@@ -1,7 +1,10 @@
 import { type Command, Option } from 'commander';
+import type { TaskDeclaration } from '../lib/contract';
 import { type PublishOptions, type PublishResult, createTaskClient, taskClientOptionsFromOutputs } from '../lib/sdk';
+import { exampleTasks } from '../lambdas/tasks';
 import { collectContext, parseInstant, parseNonNegativeInteger, readPayloadArgument } from './arguments';
 import type { CliClients } from './clients';
+import { CliTaskUndeclaredError } from './errors';
 import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
@@ -15,7 +18,15 @@ export interface PublishInput {
   readonly dedupKey?: string;
   readonly context?: Readonly<Record<string, string>>;
   readonly traceId?: string;
+  /**
+   * Validate the payload against the task's declaration before sending; a task without a declaration is refused.
+   * @default true
+   */
+  readonly validate?: boolean;
 }
+
+/** The task declarations `bosun publish` validates payloads against: the example tasks the platform's consumers run. */
+export const DECLARED_TASKS: readonly TaskDeclaration<unknown>[] = exampleTasks;
 
 /** What `bosun publish` reports: the SDK's publish result and the task name. */
 export interface PublishReport extends PublishResult {
@@ -24,9 +35,12 @@ export interface PublishReport extends PublishResult {
 
 /**
  * Publishes one task through the SDK's `createTaskClient`, configured from the platform's stack outputs (queues,
- * bucket, table, AppConfig ids, legacy queue) and, locally, its routing file. The payload is validated by the consumer's
- * schema, not here: the CLI does not load task code.
+ * bucket, table, AppConfig ids, legacy queue) and, locally, its routing file. The payload is validated against the
+ * task's declaration ({@link DECLARED_TASKS}) before anything is sent; a task without a declaration is refused unless
+ * `validate` is false, and then a warning says the payload was not checked.
  *
+ * @throws CliTaskUndeclaredError when the task has no declaration and `validate` is not false.
+ * @throws PayloadInvalidError when the payload does not match the task's schema (nothing is sent).
  * @example
  * const report = await publishTask(platform, clients, { task: 'email.send', payload: { to: 'a@example.com' } });
  */
@@ -36,12 +50,22 @@ export async function publishTask(
   input: PublishInput,
   warn: (message: string) => void = () => undefined,
 ): Promise<PublishReport> {
+  const declared = DECLARED_TASKS.some((task) => task.name === input.task);
+  if (input.validate === false) {
+    warn(
+      `the payload of ${input.task} is not validated (--no-validate): a payload its consumer rejects, or a task no ` +
+        'consumer runs, ends in the DLQ',
+    );
+  } else if (!declared) {
+    throw new CliTaskUndeclaredError(input.task, DECLARED_TASKS.map((task) => task.name));
+  }
   const client = createTaskClient(
     taskClientOptionsFromOutputs(platform.outputs, {
       clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
       region: platform.region,
       ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
       logger: { info: () => undefined, warn },
+      ...(input.validate === false ? {} : { tasks: DECLARED_TASKS }),
     }),
   );
   const options: PublishOptions = {
@@ -88,6 +112,7 @@ interface PublishCommandOptions extends TargetOptions {
   readonly dedupKey?: string;
   readonly context: Record<string, string>;
   readonly traceId?: string;
+  readonly validate: boolean;
 }
 
 /**
@@ -111,7 +136,11 @@ export function registerPublishCommand(program: Command, session: CliSession): v
       .addOption(new Option('--eta <iso>', 'run no earlier than this time (ISO-8601 with a zone)').argParser(parseInstant))
       .option('--dedup-key <key>', 'deduplication key: the same task and key publish once')
       .option('--context <key=value>', 'routing context attribute (repeatable)', collectContext, {})
-      .option('--trace-id <id>', 'trace id to propagate'),
+      .option('--trace-id <id>', 'trace id to propagate')
+      .option(
+        '--no-validate',
+        "publish without checking the payload against the task's declaration (needed for a task that is not one of the example tasks)",
+      ),
   ).action(async (task: string, options: PublishCommandOptions) => {
     const payload = await readPayloadArgument(options.payload);
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
@@ -119,6 +148,7 @@ export function registerPublishCommand(program: Command, session: CliSession): v
         task,
         payload,
         context: options.context,
+        validate: options.validate,
         ...(options.delay === undefined ? {} : { delaySeconds: options.delay }),
         ...(options.eta === undefined ? {} : { eta: options.eta }),
         ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),

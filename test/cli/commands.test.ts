@@ -29,7 +29,7 @@ describe('bosun commands against the emulators', () => {
     // A dedup key makes the publish write the task's first state record (without one, the consumer's claim does).
     it('publishes through the SDK, routes by the routing file, and the task and status commands show it', async () => {
       const published = await bosun([
-        'publish', 'report.render', '--payload', '{"pages":3}', '--context', 'tenant=acme', '--dedup-key', 'report-3-pages',
+        'publish', 'report.render', '--payload', '{"title":"Q3","rows":[1,2,3]}', '--context', 'tenant=acme', '--dedup-key', 'report-3-pages',
         '--data-dir', platform.dataDir, '--json',
       ]);
 
@@ -60,7 +60,7 @@ describe('bosun commands against the emulators', () => {
       expect(parseEnvelope(received.Messages![0]!.Body!)).toMatchObject({
         id: report.taskId,
         task: 'report.render',
-        payload: { pages: 3 },
+        payload: { title: 'Q3', rows: [1, 2, 3] },
         context: { tenant: 'acme' },
         route: { destination: 'bulk', ruleId: 'reports-to-bulk' },
       });
@@ -75,7 +75,7 @@ describe('bosun commands against the emulators', () => {
 
     it('rejects --delay together with --eta', async () => {
       const result = await bosun([
-        'publish', 'email.send', '--payload', '{}', '--delay', '5', '--eta', '2030-01-01T00:00:00Z', '--data-dir', platform.dataDir,
+        'publish', 'email.send', '--payload', '{"to":"a@example.com","subject":"Hi"}', '--delay', '5', '--eta', '2030-01-01T00:00:00Z', '--data-dir', platform.dataDir,
       ]);
 
       expect(result.code).toBe(2);
@@ -191,6 +191,44 @@ describe('bosun commands against the emulators', () => {
 
       expect(result.code).toBe(1);
       expect(result.stderr).toBe('error: routing document from /nonexistent/routing.json cannot be read (ENOENT)\n');
+    });
+  });
+
+  // Last: a --no-validate publish leaves a message on the default queue that earlier tests' counts do not expect.
+  describe('publish validates payloads against the task declarations', () => {
+    it('exits 2 naming each schema problem of an invalid payload of an example task, and sends nothing', async () => {
+      const result = await bosun(['publish', 'email.send', '--payload', '{"to":"a@example.com"}', '--data-dir', platform.dataDir, '--json']);
+
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout)).toEqual({
+        error: { name: 'PayloadInvalidError', message: expect.stringContaining('payload of task "email.send" does not match its schema: subject:') },
+      });
+      const received = await platform.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: platform.queues.default.url, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+      );
+      expect(received.Messages ?? []).toHaveLength(0);
+    });
+
+    it('exits 2 for a task that is not declared, listing the known tasks and --no-validate', async () => {
+      const result = await bosun(['publish', 'emial.send', '--payload', '{}', '--data-dir', platform.dataDir]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /^error: task "emial\.send" is not one of the declared tasks, so its payload cannot be validated \(known: email\.send, report\.render, demo\.flaky, .*\); check the name, or pass --no-validate to publish it unvalidated/,
+      );
+    });
+
+    it('publishes an undeclared task with --no-validate, warning that the payload was not checked', async () => {
+      const result = await bosun([
+        'publish', 'billing.charge', '--payload', '{"cents":5}', '--no-validate', '--data-dir', platform.dataDir, '--json',
+      ]);
+
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ task: 'billing.charge', destination: 'default', status: 'queued' });
+      expect(result.stderr).toBe(
+        'warning: the payload of billing.charge is not validated (--no-validate): a payload its consumer rejects, or a ' +
+          'task no consumer runs, ends in the DLQ\n',
+      );
     });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { bosun } from './support';
@@ -32,6 +32,22 @@ describe('bosun (argument parsing and exit codes)', () => {
       expect(result.stdout).toContain(`Usage: bosun ${command.join(' ')}`);
     },
   );
+
+  it.each([['--version'], ['-V']])("prints the package's version with %s and exit status 0", async (flag) => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+
+    const result = await bosun([flag]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`${version}\n`);
+  });
+
+  it('exits 2 for an option value commander rejects', async () => {
+    const result = await bosun(['dlq', 'redrive', 'default', '--rate', 'fast']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: option '--rate <n>' argument 'fast' is invalid. expected a number greater than 0 (given \"fast\")");
+  });
 
   it('prints help on standard error with exit status 2 when no command is given', async () => {
     const result = await bosun([]);
