@@ -214,8 +214,8 @@ function sleep(ms: number): Promise<void> {
  * **Snapshot (ADR 0006: every loop over a queue works from a snapshot and ends).** The run records its start time and
  * the DLQ's visible count, and redrives only messages SQS received before the start (`SentTimestamp`, which SQS keeps
  * when its redrive policy moves a message). A task that dies again during the run makes a new DLQ message, sent after
- * the start: it is left for the next run, and so is any second DLQ copy of a task this run already handled, whatever
- * the clocks say. The run ends when every message of the snapshot was handled, when a receive brings only messages
+ * the start: it is left for the next run. A second DLQ copy (in the snapshot) of the same death of a task whose copy
+ * this run sent is redundant and deleted; a copy of a later death, or of a task whose copy was not sent, is left. The run ends when every message of the snapshot was handled, when a receive brings only messages
  * outside it (or ones already handled), or nothing, or after `max` messages.
  *
  * **Ordering, per message (ADR 0006: undo only what certainly failed).**
@@ -259,6 +259,13 @@ export async function redriveDeadLetters(
   const held: Message[] = [];
   const seen = new Set<string>();
   const handledTasks = new Set<string>();
+  /**
+   * Tasks whose copy this run sent, with the link of the DLQ copy it sent: a second DLQ copy of the same death (same
+   * link or older) is redundant; one with a newer link is the redriven copy dying again and is left for the next run.
+   */
+  const sentTasks = new Map<string, number>();
+  /** Second DLQ copies (in the snapshot) of a task this run handled: deleted if its copy was sent, else left. */
+  const secondCopies: Array<{ readonly message: Message; readonly taskKey: string; readonly taskId: string | undefined; readonly link: number }> = [];
   const left = new Set<string>();
   const failures: RedriveFailure[] = [];
   const unknownOutcomes: RedriveFailure[] = [];
@@ -329,6 +336,7 @@ export async function redriveDeadLetters(
       return;
     }
     redriven += 1;
+    if (body.envelope !== undefined) sentTasks.set(body.envelope.id, body.envelope.link ?? 0);
     byDestination[destination] = (byDestination[destination] ?? 0) + 1;
     switch (plan.why) {
       case 'reopened':
@@ -391,8 +399,11 @@ export async function redriveDeadLetters(
         // One send per task per run: a second copy is left as it is (an older duplicate, or a death during the run
         // that the clocks placed before the start).
         const taskKey = body.envelope?.id ?? `body:${message.MD5OfBody ?? messageId}`;
-        if (handledTasks.has(taskKey) || processed + chosen.length >= max) {
-          if (handledTasks.has(taskKey)) left.add(messageId);
+        if (handledTasks.has(taskKey)) {
+          secondCopies.push({ message, taskKey, taskId: body.envelope?.id, link: body.envelope?.link ?? 0 });
+          continue;
+        }
+        if (processed + chosen.length >= max) {
           held.push(message);
           continue;
         }
@@ -408,7 +419,20 @@ export async function redriveDeadLetters(
         }),
       );
     }
+    // A second DLQ copy of the same death of a task whose copy this run sent (a DLQ send retried after a lost
+    // response) is redundant: the task's live copy is out. A copy of a later death (a newer link), or of a task whose
+    // first copy was not sent, stays for the next run.
+    for (const copy of secondCopies.splice(0)) {
+      const sentLink = sentTasks.get(copy.taskKey);
+      if (sentLink !== undefined && copy.link <= sentLink && (await deleteFromDlq(copy.message, copy.taskId))) {
+        redundant.push({ messageId: copy.message.MessageId ?? '', taskId: copy.taskId ?? copy.taskKey, status: 'queued' }); // reopened and sent by this run
+      } else {
+        left.add(copy.message.MessageId ?? '');
+        held.push(copy.message);
+      }
+    }
   } finally {
+    for (const copy of secondCopies) held.push(copy.message);
     await release(clients, queue.dlqUrl, held);
   }
   return {

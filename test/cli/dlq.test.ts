@@ -299,6 +299,31 @@ describe('bosun dlq', () => {
       expect(await getTaskState(platform, succeeded.id)).toMatchObject({ status: 'succeeded' });
     });
 
+    it('sends one copy of a task that was dead-lettered twice (a retried DLQ send) and deletes the second; a later death stays', async () => {
+      const twice = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2J1', task: 'demo.flaky' });
+      const diedAgain = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2J2', task: 'demo.flaky' });
+      for (const envelope of [twice, diedAgain]) await putTaskState(platform, aDeadTask(envelope));
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, twice, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, twice, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, diedAgain, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      // The redriven copy of an earlier redrive (link 1) that died again, which the clocks placed before this run's start.
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, { ...diedAgain, link: 1 }, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+
+      const json = await bosun(['dlq', 'redrive', 'default', '--data-dir', platform.dataDir, '--json']);
+
+      expect(json.code).toBe(0);
+      const summary = JSON.parse(json.stdout) as RedriveResult;
+      expect(summary.redriven).toBe(2);
+      expect(await queueDepth(platform, platform.queues.default.url)).toEqual({ visible: 2, inFlight: 0 });
+      // The second copy of the same death is always deleted. Of the two deaths of the other task, SQS hands out either
+      // first: the older death's copy after the newer one was sent is redundant; the newer after the older is left.
+      const redundantIds = summary.redundant.map(({ taskId }) => taskId);
+      expect(redundantIds.filter((id) => id === twice.id)).toHaveLength(1);
+      const diedAgainDeleted = redundantIds.filter((id) => id === diedAgain.id).length;
+      expect(summary.leftForNextRun).toBe(1 - diedAgainDeleted);
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 1 - diedAgainDeleted, inFlight: 0 });
+    });
+
     it('says so in the summary for people when it deletes a redundant copy', async () => {
       const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2H3' });
       await stateStore(platform).cancel(envelope.id);
