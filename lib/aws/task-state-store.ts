@@ -135,7 +135,8 @@ export type CloseInput =
   | { readonly transition: 'move'; readonly link: number; readonly queue: string; readonly route: RouteStamp }
   | { readonly transition: 'hold'; readonly link: number }
   | { readonly transition: 'handOver'; readonly queue: string; readonly route: RouteStamp }
-  | { readonly transition: 'release' };
+  | { readonly transition: 'release' }
+  | { readonly transition: 'extend'; readonly leaseUntilMs: number };
 
 /** Outcome of {@link TaskStateStore.reopen}. */
 export type ReopenResult =
@@ -609,9 +610,14 @@ export class TaskStateStore {
         break;
       case 'release':
         break;
+      case 'extend':
+        // The only closing transition that keeps the lease: it moves its end.
+        sets.push(`${expr.n(A.LEASE_UNTIL_MS)} = ${expr.v(input.leaseUntilMs)}`);
+        break;
     }
     // The token stays: a retried write that meets its own first one recognises it (see `closedBy`).
-    const result = await this.conditionalUpdate(taskId, expr, condition, `SET ${sets.join(', ')} REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`);
+    const remove = input.transition === 'extend' ? '' : ` REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`;
+    const result = await this.conditionalUpdate(taskId, expr, condition, `SET ${sets.join(', ')}${remove}`);
     if (result.applied) return 'applied';
     const item = result.item ?? (await this.get(taskId));
     return item !== undefined && closedBy(item, token, input) ? 'applied' : 'refused';
@@ -782,6 +788,7 @@ export class TaskStateStore {
 
 /** Whether `item` already shows the closing write `input` made with `token` (a retried write meeting its first). */
 function closedBy(item: TaskStateItem, token: string, input: CloseInput): boolean {
+  if (input.transition === 'extend') return item.leaseToken === token && item.leaseUntilMs === input.leaseUntilMs;
   if (item.leaseToken !== token || item.leaseUntilMs !== undefined) return false;
   switch (input.transition) {
     case 'succeed':

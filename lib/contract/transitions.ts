@@ -139,6 +139,14 @@ export const TASK_TRANSITIONS = {
     newLink: false,
     summary: 'the routing flags handed the task to a custom destination (for example the legacy system)',
   },
+  extend: {
+    from: HELD,
+    to: ['unchanged'],
+    by: ['runtime'],
+    guard: 'own-lease',
+    newLink: false,
+    summary: 'the holder keeps the task while a copy of the message carries an outcome it could not finish (a DLQ copy or hand-over that failed)',
+  },
   release: {
     from: HELD,
     to: ['unchanged'],

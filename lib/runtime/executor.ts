@@ -9,6 +9,8 @@ import type { ResolvedRuntime } from './runtime-config';
 import { type BatchMetrics, TaskMetric, UNKNOWN_TASK_DIMENSION, boundTaskLogger } from './runtime-telemetry';
 import { payloadStep, type ReadMessage } from './steps';
 
+/** Lease kept while a copy of the message carries an outcome whose side effect failed. */
+const CARRIED_LEASE_MS = 5 * 60_000;
 /** Lease of a side effect that is not a run (sends, a hand-over). */
 const NON_RUN_LEASE_MS = 10_000;
 /** Longest wait of a new link whose sender still holds the lease (it closes within milliseconds unless it died). */
@@ -203,6 +205,7 @@ export class Executor {
           // As with a DLQ copy: the delivery may have landed (a lost response), so the task is not given up to another
           // copy; the outcome travels with a copy of the message, whose delivery records `rerouted`, then delivers.
           log.error('the hand-over failed; a copy of the message carries it', { destination: decision.route.destination, error: errorRecord(deliverError) });
+          await this.keepForCarry(job, held);
           await this.carry(job, { transition: 'handOver', token: held.token, attempt: message.attempt, route: decision.route, handedOver: false }, 0);
           return 'ack';
         }
@@ -288,6 +291,7 @@ export class Executor {
       // Releasing the lease now would let another copy take the task while this DLQ copy may have landed (a lost
       // response): the outcome travels with a copy of the message instead, which records `dead`, then sends the copy.
       log.error('the DLQ copy could not be sent; a copy of the message carries the dead-letter outcome', { error: errorRecord(sendError) });
+      await this.keepForCarry(job, held);
       await this.carry(job, { transition: 'deadLetter', token: held.token, attempt: attempts, reason, detail, error, deadLetterSent: false }, 0);
       return 'ack';
     }
@@ -388,6 +392,18 @@ export class Executor {
       decision: { destination: route.destination, ruleId: route.ruleId, paused: false, killed: false, reason: 'a hand-over carried after its first delivery failed' },
     });
     job.log.info('task handed over by the routing flags', { outcome: 'rerouted', destination: route.destination });
+  }
+
+  /**
+   * Extends the lease until a carried outcome can arrive (a backlog may hold its copy a while): no other copy takes
+   * the task in between and, say, runs it in Bosun while the hand-over it carries already landed. Best effort.
+   */
+  private async keepForCarry(job: Job, held: Held): Promise<void> {
+    try {
+      await held.state.close(job.message.envelope.id, held.token, { transition: 'extend', leaseUntilMs: this.r.now() + CARRIED_LEASE_MS });
+    } catch (error) {
+      job.log.warn('the lease could not be extended for the carried outcome', { error: errorRecord(error) });
+    }
   }
 
   /** Sends a copy of the message carrying `outcome` (attempts used so far: this attempt, so the copy's first receive counts as the next). */

@@ -397,6 +397,17 @@ describe('lease (runtime) and the closing transitions', () => {
     }
   });
 
+  it('extend moves the end of the holder\'s lease and keeps it; another token cannot', async () => {
+    const { identity, token } = await taskIn('running');
+    const until = clock + 300_000;
+    expect(await store.close(identity.id, leaseToken('msg-other'), { transition: 'extend', leaseUntilMs: until })).toBe('refused');
+    expect(await store.close(identity.id, token, { transition: 'extend', leaseUntilMs: until })).toBe('applied');
+    expect(await store.close(identity.id, token, { transition: 'extend', leaseUntilMs: until })).toBe('applied');
+    expect(await item(identity.id)).toMatchObject({ status: 'running', leaseToken: token, leaseUntilMs: until });
+    clock += 60_000;
+    expect((await store.acquire(acquireInput(identity, { token: leaseToken('msg-late') }))).kind).toBe('leased');
+  });
+
   it('refuses succeed and retry on a task that is not running', async () => {
     const identity = task();
     const token = leaseToken('msg-lease');
