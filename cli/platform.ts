@@ -1,13 +1,20 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { StackOutput, queueOutputKey } from '../lib/contract';
+import {
+  DEFAULT_LOCAL_DATA_DIR,
+  type LocalPlatformDescription,
+  PLATFORM_FILE,
+  PlatformDescriptionInvalidError,
+  StackOutput,
+  parseLocalPlatformDescription,
+  queueOutputKey,
+} from '../lib/contract';
+import { LocalPlatformNotRunningError, readLocalPlatformDescription } from '../lib/sdk';
 import { CliPlatformInvalidError, CliPlatformNotRunningError, CliQueueUnknownError, CliStackNotFoundError } from './errors';
 
 /** Default data directory of the local platform, relative to the working directory. */
-export const DEFAULT_DATA_DIR = '.bosun/local';
-/** File the running local platform writes into its data directory. */
-export const PLATFORM_FILE = 'platform.json';
+export const DEFAULT_DATA_DIR = DEFAULT_LOCAL_DATA_DIR;
+export { PLATFORM_FILE };
 
 /** One Bosun queue as the CLI sees it. */
 export interface PlatformQueue {
@@ -158,68 +165,47 @@ export function platformFromOutputs(outputs: Readonly<Record<string, string>>, m
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Translates the shared reader's errors into the CLI's, keeping their messages. */
+function asCliError(error: unknown): unknown {
+  if (error instanceof PlatformDescriptionInvalidError) {
+    return new CliPlatformInvalidError(error.source, error.problem, { cause: error });
+  }
+  if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile);
+  return error;
 }
 
-function stringField(record: Record<string, unknown>, field: string, source: string): string {
-  const value = record[field];
-  if (typeof value !== 'string' || value === '') {
-    throw new CliPlatformInvalidError(source, `field "${field}" must be a non-empty string (given ${typeof value})`);
-  }
-  return value;
-}
-
-function stringRecord(value: unknown, field: string, source: string): Record<string, string> {
-  if (!isRecord(value)) {
-    throw new CliPlatformInvalidError(source, `field "${field}" must be an object of strings (given ${typeof value})`);
-  }
-  const result: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (typeof entry !== 'string') {
-      throw new CliPlatformInvalidError(source, `field "${field}.${key}" must be a string (given ${typeof entry})`);
-    }
-    result[key] = entry;
-  }
-  return result;
+function platformFromDescription(description: LocalPlatformDescription, file: string): Platform {
+  return platformFromOutputs(description.outputs, {
+    target: 'local',
+    stage: description.stage,
+    region: description.region,
+    endpoints: description.endpoints,
+    ...(description.routingFile === undefined ? {} : { routingFile: path.resolve(path.dirname(file), description.routingFile) }),
+    source: file,
+  });
 }
 
 /**
- * Reads the local platform's description from the JSON text of its `platform.json`.
+ * Reads the local platform's description from the JSON text of its `platform.json`, with the contract's one parser
+ * of that file (`parseLocalPlatformDescription`).
  *
  * @throws CliPlatformInvalidError when the text is not a platform description.
  * @example
  * const platform = parseLocalPlatform(await readFile(file, 'utf8'), file);
  */
 export function parseLocalPlatform(text: string, file: string): Platform {
-  let raw: unknown;
+  let description: LocalPlatformDescription;
   try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new CliPlatformInvalidError(file, 'is not valid JSON; restart the local platform with `npm start`', { cause });
+    description = parseLocalPlatformDescription(text, file);
+  } catch (error) {
+    throw asCliError(error);
   }
-  if (!isRecord(raw)) throw new CliPlatformInvalidError(file, `must hold a JSON object (given ${typeof raw})`);
-  const endpoints = stringRecord(raw['endpoints'], 'endpoints', file);
-  const missingEndpoints = ['sqs', 's3', 'dynamodb'].filter((service) => endpoints[service] === undefined);
-  if (missingEndpoints.length > 0) {
-    throw new CliPlatformInvalidError(file, `field "endpoints" lacks ${missingEndpoints.join(', ')}`);
-  }
-  const routingFile = raw['routingFile'];
-  if (routingFile !== undefined && typeof routingFile !== 'string') {
-    throw new CliPlatformInvalidError(file, `field "routingFile" must be a string (given ${typeof routingFile})`);
-  }
-  return platformFromOutputs(stringRecord(raw['outputs'], 'outputs', file), {
-    target: 'local',
-    stage: stringField(raw, 'stage', file),
-    region: stringField(raw, 'region', file),
-    endpoints: { sqs: endpoints['sqs']!, s3: endpoints['s3']!, dynamodb: endpoints['dynamodb']! },
-    ...(routingFile === undefined ? {} : { routingFile: path.resolve(path.dirname(file), routingFile) }),
-    source: file,
-  });
+  return platformFromDescription(description, file);
 }
 
 /**
- * Loads the running local platform from `<dataDir>/platform.json`.
+ * Loads the running local platform from `<dataDir>/platform.json`, read the way the SDK's
+ * `taskClientOptionsFromPlatform` reads it (`readLocalPlatformDescription`).
  *
  * @throws CliPlatformNotRunningError when the file does not exist.
  * @example
@@ -227,14 +213,13 @@ export function parseLocalPlatform(text: string, file: string): Platform {
  */
 export async function loadLocalPlatform(dataDir: string = DEFAULT_DATA_DIR): Promise<Platform> {
   const file = path.resolve(dataDir, PLATFORM_FILE);
-  let text: string;
+  let description: LocalPlatformDescription;
   try {
-    text = await readFile(file, 'utf8');
+    description = readLocalPlatformDescription(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliPlatformNotRunningError(file);
-    throw new CliPlatformInvalidError(file, `cannot be read (${(error as Error).message})`, { cause: error });
+    throw asCliError(error);
   }
-  return parseLocalPlatform(text, file);
+  return platformFromDescription(description, file);
 }
 
 /** Options of {@link loadAwsPlatform}. */

@@ -40,8 +40,8 @@ export class EmulatorStartError extends Error {
   public override readonly name = 'EmulatorStartError';
 }
 
-/** Static credentials for the emulators, which accept any. Never used against AWS. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** Static credentials for the emulators, which accept any. Never used against AWS. (One value, in the contract.) */
+export { LOCAL_CREDENTIALS } from '../lib/contract';
 
 const DYNAMODB_LOCAL_DIR = 'dynamodb_local_2026-01-16';
 

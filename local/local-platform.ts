@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EnvVar, Limits } from '../lib/contract';
+import { DEFAULT_LOCAL_DATA_DIR, EnvVar, Limits, type LocalPlatformDescription, PLATFORM_FILE } from '../lib/contract';
 import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators } from './emulators';
 import { LocalOptionError, LocalTemplateError } from './errors';
 import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
@@ -14,9 +14,10 @@ import { type PlatformTemplate, readPlatformTemplate } from './platform-template
 import { synthesizeApp } from './synthesize';
 
 /** Default data directory, relative to the project root. */
-export const DEFAULT_DATA_DIR = path.join('.bosun', 'local');
-/** File the running platform writes into its data directory for the `bosun` CLI. */
-export const PLATFORM_FILE = 'platform.json';
+export const DEFAULT_DATA_DIR = DEFAULT_LOCAL_DATA_DIR;
+/** File the running platform writes into its data directory for the `bosun` CLI and the SDK (one schema, in the contract). */
+export { PLATFORM_FILE };
+export type { LocalPlatformDescription };
 /** The routing document file consumers read (and reload when it changes). */
 export const ROUTING_FILE = 'routing.json';
 /** Stage of the local platform: the stack is synthesized as `Bosun-local`. */
@@ -53,17 +54,6 @@ export interface LocalPlatformOptions {
   readonly forceSynth?: boolean;
   /** Receives the platform's progress messages. @default - discarded */
   readonly log?: (line: string) => void;
-}
-
-/** The content of `<dataDir>/platform.json`, which the `bosun` CLI reads to find the local platform. */
-export interface LocalPlatformDescription {
-  readonly stage: string;
-  readonly region: string;
-  readonly endpoints: { readonly sqs: string; readonly s3: string; readonly dynamodb: string };
-  readonly routingFile: string;
-  /** The stack outputs, resolved to the local resources. */
-  readonly outputs: Readonly<Record<string, string>>;
-  readonly pid: number;
 }
 
 /** One running consumer and its event source. */

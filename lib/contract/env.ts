@@ -35,6 +35,8 @@ export const EnvVar = {
   LEGACY_QUEUE_URL: 'BOSUN_LEGACY_QUEUE_URL',
   /** `true` to address S3 path-style (the local emulator needs it; AWS does not). Endpoints themselves come from the AWS SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables. */
   S3_FORCE_PATH_STYLE: 'BOSUN_S3_FORCE_PATH_STYLE',
+  /** Path of the running local platform's `platform.json`, for `taskClientOptionsFromPlatform` (a separate process). */
+  PLATFORM: 'BOSUN_PLATFORM',
 } as const;
 
 /** One of the {@link EnvVar} names. */

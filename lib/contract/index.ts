@@ -11,6 +11,14 @@ export type { EnvelopeProblem } from './errors';
 export * as Limits from './limits';
 export { StackOutput, queueOutputKey } from './outputs';
 export {
+  DEFAULT_LOCAL_DATA_DIR,
+  LOCAL_CREDENTIALS,
+  PLATFORM_FILE,
+  PlatformDescriptionInvalidError,
+  parseLocalPlatformDescription,
+} from './platform-description';
+export type { LocalPlatformDescription, LocalPlatformEndpoints } from './platform-description';
+export {
   PERCENTAGE_BUCKETS,
   ROUTING_DOCUMENT_SCHEMA,
   ROUTING_DOCUMENT_VERSION,

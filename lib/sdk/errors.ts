@@ -203,3 +203,26 @@ export class PublishOutcomeUnknownError extends AwsCallFailedError {
       'publishing again with the same dedupKey is safe: the task is re-sent only while no consumer has touched it, and runs once';
   }
 }
+
+/**
+ * No local platform is running where the SDK looked: its `platform.json` does not exist (the platform removes it when
+ * it stops).
+ *
+ * @example
+ * catch (e) { if (e instanceof LocalPlatformNotRunningError) console.log(e.platformFile) }
+ */
+export class LocalPlatformNotRunningError extends SdkError {
+  public override readonly name = 'LocalPlatformNotRunningError';
+
+  public constructor(
+    /** The `platform.json` path that was looked for. */
+    public readonly platformFile: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; set BOSUN_PLATFORM to ` +
+        'its platform.json, or pass platformFile or dataDir)',
+      options,
+    );
+  }
+}

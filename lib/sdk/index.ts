@@ -10,6 +10,7 @@ export {
   ClaimCheckMissingError,
   DestinationUnknownError,
   EtaTooFarError,
+  LocalPlatformNotRunningError,
   PayloadInvalidError,
   PayloadTooLargeError,
   PublishOutcomeUnknownError,
@@ -39,6 +40,10 @@ export type {
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
 } from '../aws/routing-sources';
+export { localPlatformFile, readLocalPlatformDescription, taskClientOptionsFromPlatform } from './platform-options';
+export type { LocalPlatformLocation } from './platform-options';
+export { DEFAULT_LOCAL_DATA_DIR, LOCAL_CREDENTIALS, PLATFORM_FILE, PlatformDescriptionInvalidError } from '../contract';
+export type { LocalPlatformDescription } from '../contract';
 export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
 export type { PayloadPlacement, PlacementInput } from './sizing';
 export { dedupTaskId, newTaskId } from './task-id';

@@ -1,0 +1,112 @@
+import { BosunError } from './errors';
+
+/** File the running local platform writes into its data directory, and removes when it stops. */
+export const PLATFORM_FILE = 'platform.json';
+/** Default data directory of the local platform, relative to the directory it was started in. */
+export const DEFAULT_LOCAL_DATA_DIR = '.bosun/local';
+/** The static credentials the local emulators accept (they check none; the AWS SDK needs some). */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+/** Service endpoints of the local emulators. */
+export interface LocalPlatformEndpoints {
+  readonly sqs: string;
+  readonly s3: string;
+  readonly dynamodb: string;
+}
+
+/**
+ * The content of `<dataDir>/platform.json`: what the running local platform tells the CLI and the SDK
+ * (`taskClientOptionsFromPlatform`) about itself. One schema, read by {@link parseLocalPlatformDescription}.
+ */
+export interface LocalPlatformDescription {
+  readonly stage: string;
+  readonly region: string;
+  readonly endpoints: LocalPlatformEndpoints;
+  /** The routing document file the consumers read: absolute, or relative to the folder of `platform.json`. */
+  readonly routingFile?: string;
+  /** The stack outputs, resolved to the local resources (keys from `StackOutput` and `queueOutputKey`). */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Process id of the platform. */
+  readonly pid?: number;
+}
+
+/**
+ * A `platform.json` that is not a local platform description. `problem` says what is wrong, without the file's text.
+ *
+ * @example
+ * catch (e) { if (e instanceof PlatformDescriptionInvalidError) console.log(e.source, e.problem) }
+ */
+export class PlatformDescriptionInvalidError extends BosunError {
+  public override readonly name = 'PlatformDescriptionInvalidError';
+
+  public constructor(
+    /** Where the description came from, for example a file path. */
+    public readonly source: string,
+    /** What is wrong with it. */
+    public readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${problem}`, options);
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function stringField(record: Record<string, unknown>, field: string, source: string): string {
+  const value = record[field];
+  if (typeof value !== 'string' || value === '') {
+    throw new PlatformDescriptionInvalidError(source, `field "${field}" must be a non-empty string (given ${typeof value})`);
+  }
+  return value;
+}
+
+function stringRecord(value: unknown, field: string, source: string): Record<string, string> {
+  if (!isRecord(value)) {
+    throw new PlatformDescriptionInvalidError(source, `field "${field}" must be an object of strings (given ${typeof value})`);
+  }
+  const result: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') {
+      throw new PlatformDescriptionInvalidError(source, `field "${field}.${key}" must be a string (given ${typeof entry})`);
+    }
+    result[key] = entry;
+  }
+  return result;
+}
+
+/**
+ * Reads a local platform description from the JSON text of a `platform.json`.
+ *
+ * @throws PlatformDescriptionInvalidError naming the field at fault.
+ * @example
+ * const description = parseLocalPlatformDescription(text, '/repo/.bosun/local/platform.json');
+ */
+export function parseLocalPlatformDescription(text: string, source: string): LocalPlatformDescription {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new PlatformDescriptionInvalidError(source, 'is not valid JSON; restart the local platform with `npm start`', { cause });
+  }
+  if (!isRecord(raw)) throw new PlatformDescriptionInvalidError(source, `must hold a JSON object (given ${typeof raw})`);
+  const endpoints = stringRecord(raw['endpoints'], 'endpoints', source);
+  const missingEndpoints = ['sqs', 's3', 'dynamodb'].filter((service) => endpoints[service] === undefined);
+  if (missingEndpoints.length > 0) {
+    throw new PlatformDescriptionInvalidError(source, `field "endpoints" lacks ${missingEndpoints.join(', ')}`);
+  }
+  const routingFile = raw['routingFile'];
+  if (routingFile !== undefined && typeof routingFile !== 'string') {
+    throw new PlatformDescriptionInvalidError(source, `field "routingFile" must be a string (given ${typeof routingFile})`);
+  }
+  const pid = raw['pid'];
+  return {
+    stage: stringField(raw, 'stage', source),
+    region: stringField(raw, 'region', source),
+    endpoints: { sqs: endpoints['sqs']!, s3: endpoints['s3']!, dynamodb: endpoints['dynamodb']! },
+    outputs: stringRecord(raw['outputs'], 'outputs', source),
+    ...(routingFile === undefined ? {} : { routingFile }),
+    ...(typeof pid === 'number' ? { pid } : {}),
+  };
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  DEFAULT_LOCAL_DATA_DIR,
+  EnvVar,
+  LOCAL_CREDENTIALS,
+  type LocalPlatformDescription,
+  PLATFORM_FILE,
+  PlatformDescriptionInvalidError,
+  type TaskDeclaration,
+  parseLocalPlatformDescription,
+} from '../contract';
+import { createAwsClients } from '../aws/clients';
+import { LocalPlatformNotRunningError } from './errors';
+import { type TaskClientOptions, taskClientOptionsFromOutputs } from './task-client-options';
+
+/** Where to find the running local platform. */
+export interface LocalPlatformLocation {
+  /** Path of its `platform.json`. @default - `BOSUN_PLATFORM` from `env`, else `<dataDir>/platform.json` */
+  readonly platformFile?: string;
+  /** Its data directory, relative to the working directory. @default .bosun/local */
+  readonly dataDir?: string;
+  /** Environment to read `BOSUN_PLATFORM` from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The absolute path of the local platform's `platform.json`: `platformFile`, else `BOSUN_PLATFORM`, else
+ * `<dataDir>/platform.json` (default `.bosun/local/platform.json`) against the working directory.
+ *
+ * @example
+ * const file = localPlatformFile({ dataDir: '../platform/.bosun/local' });
+ */
+export function localPlatformFile(location: LocalPlatformLocation = {}): string {
+  const fromEnv = (location.env ?? process.env)[EnvVar.PLATFORM];
+  if (location.platformFile !== undefined) return path.resolve(location.platformFile);
+  if (fromEnv !== undefined && fromEnv !== '') return path.resolve(fromEnv);
+  return path.resolve(location.dataDir ?? DEFAULT_LOCAL_DATA_DIR, PLATFORM_FILE);
+}
+
+/**
+ * Reads the running local platform's description from its `platform.json`, with `routingFile` made absolute. The one
+ * reader of that file: the CLI and {@link taskClientOptionsFromPlatform} both use it.
+ *
+ * @throws LocalPlatformNotRunningError when the file does not exist.
+ * @throws PlatformDescriptionInvalidError when it cannot be read or is not a platform description.
+ * @example
+ * const { outputs, endpoints } = readLocalPlatformDescription(localPlatformFile());
+ */
+export function readLocalPlatformDescription(file: string): LocalPlatformDescription {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new LocalPlatformNotRunningError(file, { cause: error });
+    throw new PlatformDescriptionInvalidError(file, `cannot be read (${(error as Error).message})`, { cause: error });
+  }
+  const description = parseLocalPlatformDescription(text, file);
+  return description.routingFile === undefined
+    ? description
+    : { ...description, routingFile: path.resolve(path.dirname(file), description.routingFile) };
+}
+
+/**
+ * Task client options for the running local platform, read from its `platform.json` (see {@link localPlatformFile}):
+ * every queue, the bucket and the table from its resolved stack outputs, AWS clients pointed at the emulators
+ * (path-style S3, the emulators' static credentials, its region), and the routing file its consumers read. Merge in
+ * anything else (tasks, a logger) through `extra`.
+ *
+ * @throws LocalPlatformNotRunningError when no `platform.json` is there.
+ * @throws PlatformDescriptionInvalidError when it is not a platform description.
+ * @example
+ * import { exampleTasks } from 'bosun/tasks';
+ * const bosun = createTaskClient(taskClientOptionsFromPlatform({ tasks: exampleTasks }));
+ */
+export function taskClientOptionsFromPlatform<const TTasks extends readonly TaskDeclaration<unknown>[] = readonly TaskDeclaration[]>(
+  extra: Partial<TaskClientOptions<TTasks>> & LocalPlatformLocation = {},
+): TaskClientOptions<TTasks> {
+  const { platformFile, dataDir, env, ...options } = extra;
+  const description = readLocalPlatformDescription(localPlatformFile({
+    ...(platformFile === undefined ? {} : { platformFile }),
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(env === undefined ? {} : { env }),
+  }));
+  const clients = createAwsClients({
+    region: description.region,
+    credentials: LOCAL_CREDENTIALS,
+    env: {
+      AWS_ENDPOINT_URL_SQS: description.endpoints.sqs,
+      AWS_ENDPOINT_URL_S3: description.endpoints.s3,
+      AWS_ENDPOINT_URL_DYNAMODB: description.endpoints.dynamodb,
+      [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
+    },
+  });
+  return taskClientOptionsFromOutputs<TTasks>(description.outputs, {
+    clients,
+    region: description.region,
+    ...(description.routingFile === undefined ? {} : { routingFile: description.routingFile }),
+    ...options,
+  } as Partial<TaskClientOptions<TTasks>>);
+}
