@@ -87,7 +87,12 @@ export type CreateResult =
 /** Outcome of {@link TaskStateStore.acquire}. */
 export type AcquireResult =
   /** The caller holds the lease; `previous` is the item before the write (undefined when it was created). */
-  | { readonly kind: 'acquired'; readonly previous: TaskStateItem | undefined }
+  | {
+      readonly kind: 'acquired';
+      readonly previous: TaskStateItem | undefined;
+      /** The attempt a claim starts: one more than the attempts the state recorded (claim only). */
+      readonly attempt?: number;
+    }
   /** The task is finished (succeeded, dead, rerouted, cancelled): the delivery is a duplicate. */
   | { readonly kind: 'terminal'; readonly item: TaskStateItem }
   /**
@@ -115,7 +120,10 @@ export interface AcquireInput {
   readonly leaseUntilMs: number;
   /** Logical queue the delivery came from. */
   readonly queue: string;
-  /** Attempt number this delivery would run (claim only). */
+  /**
+   * Attempt number the message's own count implies (attempts before it + its receives), claim only. The state counts
+   * attempts (one per claim); this number seeds the count of a task that has no record yet.
+   */
   readonly attempt: number;
   /** Whether the message is a redriven DLQ copy, which may lease a `dead` task. */
   readonly redriven: boolean;
@@ -429,7 +437,9 @@ export class TaskStateStore {
     if (input.purpose === 'claim') {
       sets.push(
         `${expr.n(A.STATUS)} = ${expr.v('running')}`,
-        `${expr.n(A.ATTEMPTS)} = ${expr.v(input.attempt)}`,
+        // Attempts are counted by the state, one per claim: a second copy of a task that already ran an attempt runs
+        // the next one, whatever its own receive count says.
+        `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(input.attempt - 1)}) + ${expr.v(1)}`,
         `${expr.n(A.STARTED_AT)} = ${expr.v(nowIso)}`,
         `${expr.n(A.QUEUE)} = ${expr.v(input.queue)}`,
       );
@@ -441,14 +451,23 @@ export class TaskStateStore {
           ? `${expr.n(A.STATUS)} = ${expr.v('queued')}`
           : `${expr.n(A.STATUS)} = if_not_exists(${expr.n(A.STATUS)}, ${expr.v('queued')})`,
         `${expr.n(A.QUEUE)} = if_not_exists(${expr.n(A.QUEUE)}, ${expr.v(input.queue)})`,
-        `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(0)})`,
+        // A task first recorded here (a hold or hop of a task no publish recorded) starts from the attempts its message
+        // has used: receives that ended without an outcome count, as SQS counts them.
+        `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(Math.max(0, input.attempt - 1))})`,
       );
       if (input.redriven) {
         remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
       }
     }
     const result = await this.transition(input.task.id, expr, condition, `SET ${sets.join(', ')}${remove}`, 'ALL_OLD');
-    if (result.applied) return { kind: 'acquired', previous: result.item };
+    if (result.applied) {
+      const previous = result.item;
+      return {
+        kind: 'acquired',
+        previous,
+        ...(input.purpose === 'claim' ? { attempt: (previous?.attempts ?? input.attempt - 1) + 1 } : {}),
+      };
+    }
     const item = result.item ?? (await this.get(input.task.id));
     // Deleted between the refused condition and the read (TTL or an operator): try again.
     if (item === undefined) return this.acquire(input);
@@ -768,7 +787,9 @@ export class TaskStateStore {
   }
 
   private whyRefused(item: TaskStateItem, input: AcquireInput, nowMs: number): AcquireResult {
-    if (item.leaseToken === input.token) return { kind: 'acquired', previous: undefined };
+    if (item.leaseToken === input.token) {
+      return { kind: 'acquired', previous: undefined, ...(input.purpose === 'claim' ? { attempt: item.attempts } : {}) };
+    }
     if (item.taskName !== undefined && item.taskName !== input.task.task) return { kind: 'foreign', item };
     if (isTerminalStatus(item.status) && !(item.status === 'dead' && input.redriven)) return { kind: 'terminal', item };
     if ((item.link ?? 0) > (input.task.link ?? 0)) return { kind: 'stale', item };

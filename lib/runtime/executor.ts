@@ -72,8 +72,8 @@ export class Executor {
   ): Promise<MessageOutcome> {
     const { envelope } = message;
     const tracked = (task?.stateTracking ?? 'full') === 'full' ? this.r.state : undefined;
-    const log = boundTaskLogger(this.r.logger, { taskId: envelope.id, taskName: envelope.task, attempt: message.attempt });
-    const job: Job = { message, task, remainingMs, batch, log, state: tracked };
+    let log = boundTaskLogger(this.r.logger, { taskId: envelope.id, taskName: envelope.task, attempt: message.attempt });
+    let job: Job = { message, task, remainingMs, batch, log, state: tracked };
     const metricName = task?.name ?? UNKNOWN_TASK_DIMENSION;
 
     if (decision.kind === 'later') {
@@ -143,7 +143,20 @@ export class Executor {
         }
         case 'acquired':
           held = { state: tracked, token };
-          if (decision.kind === 'run' && lease.previous?.status === 'running' && task !== undefined && !task.idempotent) {
+          if (lease.attempt !== undefined && lease.attempt !== message.attempt) {
+            // The state counts attempts, one per claim: this run is the next of the task, whatever this copy's own
+            // receive count says (a second copy of a task that already ran is its retry, not a second first attempt).
+            log = boundTaskLogger(this.r.logger, { taskId: envelope.id, taskName: envelope.task, attempt: lease.attempt });
+            job = { ...job, message: { ...message, attempt: lease.attempt }, log };
+          }
+          if (decision.kind === 'run' && task !== undefined && job.message.attempt > task.maxAttempts) {
+            effective = {
+              kind: 'deadLetter',
+              reason: 'attempts-exhausted',
+              detail: `task "${task.name}" already used ${job.message.attempt - 1} of ${task.maxAttempts} attempts`,
+              attempts: job.message.attempt - 1,
+            };
+          } else if (decision.kind === 'run' && lease.previous?.status === 'running' && task !== undefined && !task.idempotent) {
             effective = {
               kind: 'deadLetter',
               reason: 'non-retryable',

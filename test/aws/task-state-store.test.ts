@@ -260,18 +260,23 @@ describe('createMany (SDK, a batch of publish records)', () => {
 });
 
 describe('claim (runtime)', () => {
-  it.each(['queued', 'scheduled', 'retrying'] as const)('takes a %s task and marks it running at the attempt', async (status) => {
+  it.each([
+    ['queued', 1],
+    ['scheduled', 1],
+    ['retrying', 2],
+  ] as const)('takes a %s task and marks it running at the next attempt the state counts (%i), whatever the message says', async (status, next) => {
     const { identity } = await taskIn(status);
-    const result = await store.acquire(acquireInput(identity, { attempt: 2 }));
-    expect(result.kind).toBe('acquired');
-    expect(await item(identity.id)).toMatchObject({ status: 'running', attempts: 2, queue: 'default' });
+    const result = await store.acquire(acquireInput(identity, { attempt: 5 }));
+    expect(result).toMatchObject({ kind: 'acquired', attempt: next });
+    expect(await item(identity.id)).toMatchObject({ status: 'running', attempts: next, queue: 'default' });
   });
 
   it('creates the item of a task the publish did not record', async () => {
     const identity = task();
-    const result = await store.acquire(acquireInput(identity));
-    expect(result).toEqual({ kind: 'acquired', previous: undefined });
-    expect(await item(identity.id)).toMatchObject({ status: 'running', taskName: 'email.send', attempts: 1, createdAt: identity.publishedAt });
+    const result = await store.acquire(acquireInput(identity, { attempt: 2 }));
+    // No record yet: the message's own count (its second receive) seeds the state's.
+    expect(result).toEqual({ kind: 'acquired', previous: undefined, attempt: 2 });
+    expect(await item(identity.id)).toMatchObject({ status: 'running', taskName: 'email.send', attempts: 2, createdAt: identity.publishedAt });
   });
 
   it.each(['succeeded', 'dead', 'rerouted', 'cancelled'] as const)('refuses a %s task as terminal', async (status) => {
@@ -325,7 +330,7 @@ describe('claim (runtime)', () => {
     const identity = task();
     const input = acquireInput(identity);
     await store.acquire(input);
-    expect(await store.acquire(input)).toEqual({ kind: 'acquired', previous: undefined });
+    expect(await store.acquire(input)).toEqual({ kind: 'acquired', previous: undefined, attempt: 1 });
   });
 });
 

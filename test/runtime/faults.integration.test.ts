@@ -224,6 +224,34 @@ describe('5. a move never overwrites a live claim', () => {
   });
 });
 
+describe('5b. attempts are counted by the state', () => {
+  it('a second copy of a task that already failed an attempt runs the next attempt, not a second first one', async () => {
+    const failFirst = defineTask({
+      name: 'it.fail-first',
+      schema: z.object({}),
+      maxAttempts: 2,
+      backoff: { baseSeconds: 30, capSeconds: 30 },
+      handler: (_payload, ctx) => {
+        runs.push({ taskId: ctx.taskId, attempt: ctx.attempt });
+        if (ctx.attempt === 1) throw new Error('first attempt fails');
+        return 'ok';
+      },
+    });
+    const env = await publish(envelope('it.fail-first', {}));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ tasks: [failFirst] }));
+    expect((await stateOf(env.id))?.status).toBe('retrying');
+
+    // Another copy (a repeated dedup key re-sent it while nobody had touched it yet) arrives during the backoff.
+    await publish(env);
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ tasks: [failFirst] }));
+    expect(runs).toEqual([
+      { taskId: env.id, attempt: 1 },
+      { taskId: env.id, attempt: 2 },
+    ]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+});
+
 describe('6. a closing write that fails does not lose the outcome', () => {
   it('a success whose state write keeps failing travels with a copy; the next delivery records it and nothing runs twice', async () => {
     const flaky = sdkClientsForEmulators();
