@@ -481,7 +481,12 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       const dlqUrl = live.description.outputs[queueOutputKey(name, StackOutput.DLQ_URL_SUFFIX)];
       if (dlqUrl !== undefined) deadLetters.push(...(await drainQueue(direct.sqs, dlqUrl, name)));
     }
-    const legacy = (await drainQueue(direct.sqs, legacyQueueUrl, 'legacy')).map((letter) => letter.taskId ?? '');
+    const legacyLetters = await drainQueue(direct.sqs, legacyQueueUrl, 'legacy');
+    const legacy = legacyLetters.map((letter) => letter.taskId ?? '');
+    const legacySentAt = new Map<string, number[]>();
+    for (const letter of legacyLetters) {
+      if (letter.taskId !== undefined && letter.sentAt !== undefined) legacySentAt.set(letter.taskId, [...(legacySentAt.get(letter.taskId) ?? []), letter.sentAt]);
+    }
     const faultsByTask = new Map<string, Set<DuplicateCause>>();
     const addCause = (taskId: string, cause: DuplicateCause): void => {
       let causes = faultsByTask.get(taskId);
@@ -507,6 +512,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       legacy,
       faultsByTask,
       killsByTask: killed,
+      legacySentAt,
       ...(redrive === undefined ? {} : { redriveStartedAt: started + redrive.startedAfterMs }),
     });
 

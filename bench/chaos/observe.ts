@@ -28,6 +28,8 @@ export interface DeadLetter {
   /** `Bosun.DeadReason`, when the message has one. */
   readonly reason?: string;
   readonly taskId?: string;
+  /** When SQS received the message (epoch ms). */
+  readonly sentAt?: number;
 }
 
 /**
@@ -127,6 +129,7 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, queue: string
         WaitTimeSeconds: 0,
         VisibilityTimeout: 600,
         MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp'],
       }),
     );
     const messages = received.Messages ?? [];
@@ -138,7 +141,13 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, queue: string
     for (const message of messages) {
       const reason = message.MessageAttributes?.[MessageAttribute.DEAD_REASON]?.StringValue;
       const taskId = idOf(message.Body) ?? message.MessageAttributes?.[MessageAttribute.TASK_ID]?.StringValue;
-      letters.push({ queue, ...(reason === undefined ? {} : { reason }), ...(taskId === undefined ? {} : { taskId }) });
+      const sentAt = Number(message.Attributes?.SentTimestamp);
+      letters.push({
+        queue,
+        ...(reason === undefined ? {} : { reason }),
+        ...(taskId === undefined ? {} : { taskId }),
+        ...(Number.isFinite(sentAt) && sentAt > 0 ? { sentAt } : {}),
+      });
     }
     await sqs.send(
       new DeleteMessageBatchCommand({

@@ -26,6 +26,8 @@ export interface VerdictInput {
   readonly faultsByTask: ReadonlyMap<string, ReadonlySet<DuplicateCause>>;
   /** When an invocation holding each task id was killed (epoch ms). */
   readonly killsByTask?: ReadonlyMap<string, readonly number[]>;
+  /** When SQS received each task's messages in the legacy inbox (epoch ms). */
+  readonly legacySentAt?: ReadonlyMap<string, readonly number[]>;
   /** When the mid-run redrive started (epoch ms), if it ran. */
   readonly redriveStartedAt?: number;
 }
@@ -64,9 +66,9 @@ export interface Verdict {
   /** Duplicate runs no injected fault explains. */
   readonly unexplainedDuplicateRuns: number;
   /**
-   * Tasks whose handler returned but whose invocation was killed before it could record the success (within
-   * {@link KILL_AFTER_RUN_WINDOW_MS} of the run's end): the state cannot know, so it says what the later deliveries
-   * did (dead after the attempts the kills used, or succeeded by a second run). Counted apart from `wrongState`.
+   * Tasks whose side effect happened — the handler returned, or the hand-over reached the legacy inbox — but whose
+   * invocation was killed before it could record it (within {@link KILL_AFTER_RUN_WINDOW_MS}): the state cannot know,
+   * so it says what the later deliveries did. Counted apart from `wrongState`.
    */
   readonly wrongStateExplainedByKill: number;
   /** Tasks that ended somewhere their behaviour does not lead (an `ok` task dead, say): not a broken promise if faults exhausted its attempts, but worth a look. */
@@ -183,11 +185,14 @@ export function judge(input: VerdictInput): Verdict {
       if (examples.lost.length < MAX_EXAMPLES) examples.lost.push(finding('never terminal, in no DLQ, not handed over'));
     }
     const problem = stateProblem(state, runs, deadCopies, legacyCopies);
+    const kills = input.killsByTask?.get(taskId) ?? [];
+    const killedWithin = (since: number | undefined): boolean =>
+      since !== undefined && kills.some((at) => at >= since && at - since <= KILL_AFTER_RUN_WINDOW_MS);
+    // The side effect happened, then the invocation that made it was killed before it could record it.
     const killedAfterRun =
       problem !== undefined &&
-      problem.startsWith('a successful run but') &&
-      runs?.lastOkEndAt !== undefined &&
-      (input.killsByTask?.get(taskId) ?? []).some((at) => at >= (runs.lastOkEndAt as number) && at - (runs.lastOkEndAt as number) <= KILL_AFTER_RUN_WINDOW_MS);
+      ((problem.startsWith('a successful run but') && killedWithin(runs?.lastOkEndAt)) ||
+        (problem.startsWith('in the legacy inbox but') && (input.legacySentAt?.get(taskId) ?? []).some((at) => killedWithin(at))));
     if (killedAfterRun) {
       wrongStateExplainedByKill += 1;
     } else if (problem !== undefined) {
