@@ -405,6 +405,25 @@ export class TaskStateStore {
   }
 
   /**
+   * `handedOver`: a publish with a dedup key recorded its gate as `queued` and has now handed the task to a custom
+   * destination: `rerouted`, while no consumer has touched it. Returns whether it applied.
+   */
+  public async handedOver(taskId: string, destination: string): Promise<boolean> {
+    const nowMs = this.now();
+    const nowIso = new Date(nowMs).toISOString();
+    const expr = new Expr();
+    const condition =
+      `${expr.from(TASK_TRANSITIONS.handedOver.from)} AND ${expr.n(A.ATTEMPTS)} = ${expr.v(0)} AND ` +
+      `attribute_not_exists(${expr.n(A.LEASE_TOKEN)})`;
+    const update =
+      `SET ${expr.n(A.STATUS)} = ${expr.v('rerouted')}, ${expr.n(A.QUEUE)} = ${expr.v(destination)}, ` +
+      `${expr.n(A.FINISHED_AT)} = ${expr.v(nowIso)}, ${expr.n(A.UPDATED_AT)} = ${expr.v(nowIso)}, ` +
+      `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`;
+    const result = await this.transition(taskId, expr, condition, update);
+    return result.applied || result.item?.status === 'rerouted';
+  }
+
+  /**
    * `claim` or `lease`: a delivery takes the task's lease before any side effect. Refused (with the reason) when the
    * task is terminal, leased by another live delivery, of another name, or when the message is an older link than
    * the newest one sent. The item is created here when no publish wrote one.

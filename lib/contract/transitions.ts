@@ -59,6 +59,14 @@ export const TASK_TRANSITIONS = {
     newLink: false,
     summary: 'a publish that needs a record before its message exists: a dedup key, a far ETA, or a custom destination',
   },
+  handedOver: {
+    from: ['queued'],
+    to: ['rerouted'],
+    by: ['sdk'],
+    guard: 'untouched',
+    newLink: false,
+    summary: 'a publish with a dedup key handed its task to a custom destination after the gate record said queued',
+  },
   discard: {
     from: ['queued', 'scheduled', 'rerouted'],
     to: ['absent'],

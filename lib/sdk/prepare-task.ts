@@ -240,7 +240,8 @@ export class TaskPreparer {
    */
   public resend(task: PreparedTask, item: TaskStateItem): PreparedTask | undefined {
     const url = this.options.queueUrls[item.queue];
-    if (url === undefined) return undefined;
+    const custom = this.options.customDestinations.get(item.queue);
+    if (url === undefined && custom === undefined) return undefined;
     const nowMs = this.options.now();
     const etaMs = item.eta === undefined ? Number.NaN : Date.parse(item.eta);
     const wanted = Number.isNaN(etaMs) || etaMs <= nowMs ? 0 : Math.ceil((etaMs - nowMs) / MS_PER_SECOND);
@@ -251,14 +252,14 @@ export class TaskPreparer {
         taskId: task.taskId,
         dedupKey: task.dedupKey,
         decision: { ...task.decision, destination: route.destination, ruleId: route.ruleId },
-        target: { kind: 'queue', name: item.queue, url },
+        target: custom !== undefined ? { kind: 'custom', destination: custom } : { kind: 'queue', name: item.queue, url: url as string },
         eta: wanted > 0 ? item.eta : undefined,
         delaySeconds: Math.min(wanted, this.options.maxDelaySeconds),
         context: task.head.context,
         traceId: task.head.traceId,
         link: item.link ?? 0,
       },
-      item.status === 'scheduled' ? 'scheduled' : 'queued',
+      custom !== undefined ? 'rerouted' : item.status === 'scheduled' ? 'scheduled' : 'queued',
       item.createdAt,
       task.payload,
       task.payloadJson,

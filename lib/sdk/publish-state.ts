@@ -59,7 +59,9 @@ function createInput(task: PreparedTask): CreateInput {
       publishedAt: task.head.publishedAt,
       ...(task.eta === undefined ? {} : { eta: task.eta }),
     },
-    status: task.status,
+    // A hand-over's gate record says `queued` until the destination took the task (`handedOver`): a `rerouted` record
+    // written before an unknown outcome would claim a hand-over that may never have happened.
+    status: task.status === 'rerouted' ? 'queued' : task.status,
     queue: task.decision.destination,
     ...(task.dedupKey === undefined ? {} : { dedupKey: task.dedupKey }),
   };
@@ -128,14 +130,16 @@ export class PublishState {
   }
 
   /**
-   * Records a hand-over the destination took ({@link recordsAfterSend}), best effort: the task is delivered whatever
-   * happens here, so a failed write is logged, not thrown (`getTask` then finds no record).
+   * Records a hand-over the destination took, best effort: the `rerouted` record of a task without a dedup key
+   * ({@link recordsAfterSend}), or the `handedOver` transition of a dedup-keyed task's `queued` gate record. The task
+   * is delivered whatever happens here, so a failed write is logged, not thrown.
    */
   public async recordHandOver(task: PreparedTask): Promise<void> {
     const state = this.options.state;
-    if (state === undefined || !recordsAfterSend(task)) return;
+    if (state === undefined || task.status !== 'rerouted') return;
     try {
-      await state.create(createInput(task));
+      if (recordsAfterSend(task)) await state.create({ ...createInput(task), status: 'rerouted' });
+      else await state.handedOver(task.taskId, task.decision.destination);
     } catch (error) {
       this.options.logger.warn('the task was handed over, but its rerouted record could not be written', {
         taskId: task.taskId,

@@ -259,6 +259,21 @@ describe('createMany (SDK, a batch of publish records)', () => {
   });
 });
 
+describe('handedOver (SDK)', () => {
+  it('makes an untouched queued gate record rerouted, and refuses one a consumer took', async () => {
+    const gate = task();
+    await store.create({ task: gate, status: 'queued', queue: 'legacy', dedupKey: 'k1' });
+    expect(await store.handedOver(gate.id, 'legacy')).toBe(true);
+    expect(await item(gate.id)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+
+    const claimed = task();
+    await store.create({ task: claimed, status: 'queued', queue: 'default', dedupKey: 'k2' });
+    await store.acquire(acquireInput(claimed));
+    expect(await store.handedOver(claimed.id, 'legacy')).toBe(false);
+    expect((await item(claimed.id))?.status).toBe('running');
+  });
+});
+
 describe('claim (runtime)', () => {
   it.each([
     ['queued', 1],

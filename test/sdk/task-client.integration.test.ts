@@ -280,6 +280,21 @@ describe('publish', () => {
     const handed = await bosun.publish('audit.consume', { n: 2 });
     expect(delivered).toEqual([handed.taskId]);
     expect(await stateOf(handed.taskId)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+
+    // With a dedup key the gate record comes first and says queued; a repeat after an unknown outcome delivers again.
+    answer = 'lost';
+    const gated = await bosun.publish('audit.consume', { n: 3 }, { dedupKey: 'hand-over-1' }).catch((e: unknown) => e);
+    expect(gated).toBeInstanceOf(PublishOutcomeUnknownError);
+    const gatedId = (gated as PublishOutcomeUnknownError).taskId as string;
+    expect(await stateOf(gatedId)).toMatchObject({ status: 'queued', queue: 'legacy', attempts: 0 });
+    answer = 'ok';
+    const repeat = await bosun.publish('audit.consume', { n: 3 }, { dedupKey: 'hand-over-1' });
+    expect(repeat).toMatchObject({ taskId: gatedId, duplicate: true, resent: true });
+    expect(delivered).toEqual([handed.taskId, gatedId]);
+    expect(await stateOf(gatedId)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+    // A third publish finds it handed over: nothing more is delivered.
+    expect(await bosun.publish('audit.consume', { n: 3 }, { dedupKey: 'hand-over-1' })).toMatchObject({ duplicate: true, resent: false });
+    expect(delivered).toHaveLength(2);
   });
 
   it('rejects a killed task with a clear error and sends nothing', async () => {
