@@ -32,8 +32,9 @@ export function renderChaosReport(report: ChaosReport): string {
       [
         ['lost (never terminal, in no DLQ, not handed over)', verdict.lost, mark(verdict.lost === 0)],
         ['wrong state (contradicts runs / DLQs / legacy inbox)', verdict.wrongState, mark(verdict.wrongState === 0)],
-        ['state missing a side effect: invocation killed between a run or hand-over and its state write', verdict.wrongStateExplainedByKill, ''],
+        ['state missing a side effect: invocation killed between a run, DLQ copy or hand-over and its state write', verdict.wrongStateExplainedByKill, ''],
         ['DLQ entries without a reason', `${verdict.dlqWithoutReason} of ${verdict.dlqMessages}`, mark(verdict.dlqWithoutReason === 0)],
+        ['DLQ entries without a reason, of tasks whose invocations were killed', verdict.dlqWithoutReasonExplainedByKill, ''],
         ['duplicate runs, unexplained by any injected fault', verdict.unexplainedDuplicateRuns, mark(verdict.unexplainedDuplicateRuns === 0)],
         ['duplicate runs explained by a kill', verdict.duplicateRunsByCause.kill, ''],
         ['duplicate runs explained by a duplicate send', verdict.duplicateRunsByCause['duplicate-send'], ''],

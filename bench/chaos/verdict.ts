@@ -55,6 +55,11 @@ export interface Verdict {
   readonly wrongStateByProblem: Readonly<Record<string, number>>;
   /** DLQ messages without a `Bosun.DeadReason`. */
   readonly dlqWithoutReason: number;
+  /**
+   * DLQ entries without a reason of tasks whose invocations were killed: SQS moved a copy whose every allowed receive
+   * ended in a killed invocation, before the runtime could act. Counted apart from `dlqWithoutReason`.
+   */
+  readonly dlqWithoutReasonExplainedByKill: number;
   readonly dlqMessages: number;
   /** Tasks with more than one DLQ copy. */
   readonly dlqDuplicates: number;
@@ -66,7 +71,7 @@ export interface Verdict {
   /** Duplicate runs no injected fault explains. */
   readonly unexplainedDuplicateRuns: number;
   /**
-   * Tasks whose side effect happened — the handler returned, or the hand-over reached the legacy inbox — but whose
+   * Tasks whose side effect happened — the handler returned, the DLQ copy or the hand-over was sent — but whose
    * invocation was killed before it could record it (within {@link KILL_AFTER_RUN_WINDOW_MS}): the state cannot know,
    * so it says what the later deliveries did. Counted apart from `wrongState`.
    */
@@ -145,9 +150,19 @@ function outcomeProblem(plan: PlannedTask, state: ObservedState | undefined): st
 export function judge(input: VerdictInput): Verdict {
   const deadByTask = new Map<string, number>();
   let dlqWithoutReason = 0;
+  let dlqWithoutReasonExplainedByKill = 0;
+  const deadSentAt = new Map<string, number[]>();
   for (const letter of input.deadLetters) {
-    if (letter.reason === undefined) dlqWithoutReason += 1;
-    if (letter.taskId !== undefined) deadByTask.set(letter.taskId, (deadByTask.get(letter.taskId) ?? 0) + 1);
+    if (letter.reason === undefined) {
+      // SQS moved it: every allowed receive of that copy ended without a delete. In this run only a killed invocation
+      // ends a receive that way, so a task whose invocations were killed explains it.
+      if (letter.taskId !== undefined && (input.killsByTask?.get(letter.taskId)?.length ?? 0) > 0) dlqWithoutReasonExplainedByKill += 1;
+      else dlqWithoutReason += 1;
+    }
+    if (letter.taskId !== undefined) {
+      deadByTask.set(letter.taskId, (deadByTask.get(letter.taskId) ?? 0) + 1);
+      if (letter.sentAt !== undefined) deadSentAt.set(letter.taskId, [...(deadSentAt.get(letter.taskId) ?? []), letter.sentAt]);
+    }
   }
   const legacyByTask = new Map<string, number>();
   for (const id of input.legacy) legacyByTask.set(id, (legacyByTask.get(id) ?? 0) + 1);
@@ -192,7 +207,8 @@ export function judge(input: VerdictInput): Verdict {
     const killedAfterRun =
       problem !== undefined &&
       ((problem.startsWith('a successful run but') && killedWithin(runs?.lastOkEndAt)) ||
-        (problem.startsWith('in the legacy inbox but') && (input.legacySentAt?.get(taskId) ?? []).some((at) => killedWithin(at))));
+        (problem.startsWith('in the legacy inbox but') && (input.legacySentAt?.get(taskId) ?? []).some((at) => killedWithin(at))) ||
+        (problem.startsWith('in a DLQ but') && (deadSentAt.get(taskId) ?? []).some((at) => killedWithin(at))));
     if (killedAfterRun) {
       wrongStateExplainedByKill += 1;
     } else if (problem !== undefined) {
@@ -242,6 +258,7 @@ export function judge(input: VerdictInput): Verdict {
     wrongStateByProblem,
     wrongStateExplainedByKill,
     dlqWithoutReason,
+    dlqWithoutReasonExplainedByKill,
     dlqMessages: input.deadLetters.length,
     dlqDuplicates: [...deadByTask.values()].filter((copies) => copies > 1).length,
     legacyMessages: input.legacy.length,
