@@ -131,9 +131,9 @@ export async function peekDeadLetters(
  * Renders a peek for people.
  *
  * @example
- * io.write(renderPeek(result));
+ * io.write(renderPeek(result, false, io.columns));
  */
-export function renderPeek(result: PeekResult, showPayload: boolean): string {
+export function renderPeek(result: PeekResult, showPayload: boolean, width?: number): string {
   const heading = `DLQ of ${result.queue}: about ${result.approximateDepth} message(s); showing ${result.messages.length}\n`;
   if (result.messages.length === 0) return heading;
   const table = renderTable(
@@ -146,6 +146,7 @@ export function renderPeek(result: PeekResult, showPayload: boolean): string {
       formatDuration(message.ageMs),
       message.unreadable ?? message.deadDetail,
     ]),
+    width,
   );
   if (!showPayload) return `${heading}${table}`;
   const payloads = result.messages
@@ -191,7 +192,7 @@ export function registerDlqCommands(program: Command, session: CliSession): void
   ).action(async (queueName: string, options: PeekCommandOptions) => {
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       const result = await peekDeadLetters(platform, clients, queueName, { max: options.max, showPayload: options.showPayload });
-      io.write(json ? renderJson(result) : renderPeek(result, options.showPayload));
+      io.write(json ? renderJson(result) : renderPeek(result, options.showPayload, io.columns));
     });
   });
   addTargetOptions(

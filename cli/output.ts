@@ -9,6 +9,11 @@ export interface CliIo {
   error(text: string): void;
   /** Stream for progress bars: set only when standard error is a terminal. @default - no progress bars */
   readonly progressStream?: NodeJS.WritableStream;
+  /**
+   * Width of the terminal standard output goes to, in characters; tables wrap their widest columns to fit it.
+   * @default - not a terminal: tables keep every value on one line (for `grep`; `--json` for scripts)
+   */
+  readonly columns?: number;
 }
 
 /**
@@ -22,6 +27,7 @@ export function processIo(): CliIo {
     write: (text) => process.stdout.write(text),
     error: (text) => process.stderr.write(text),
     ...(process.stderr.isTTY ? { progressStream: process.stderr } : {}),
+    ...(process.stdout.isTTY && process.stdout.columns > 0 ? { columns: process.stdout.columns } : {}),
   };
 }
 
@@ -32,27 +38,75 @@ function cellText(value: Cell): string {
   return value === undefined || value === null ? '-' : String(value);
 }
 
+/** Narrowest a column is wrapped to, padding included, however little room the terminal has. */
+const MIN_COLUMN_WIDTH = 12;
+/** cli-table3's padding: one space each side of a cell. */
+const CELL_PADDING = 2;
+
+/** Columns this narrow (padding included) wrap only when wrapping the wider ones is not enough: a task id fits. */
+const KEEP_COLUMN_WIDTH = 30;
+
 /**
- * Renders rows as a plain (uncoloured) table for people.
+ * Column widths (padding included) that fit `rows` into `width` characters, borders included, `undefined` when the
+ * table fits as it is (or no width is known). The wide columns (messages, details, URLs) wrap first, to a common cap;
+ * only if that is not enough do the narrow ones (ids, names, counts) wrap too, never below {@link MIN_COLUMN_WIDTH}.
+ */
+function fittedColumnWidths(rows: readonly (readonly string[])[], width: number | undefined): number[] | undefined {
+  if (width === undefined || rows.length === 0) return undefined;
+  const columns = Math.max(...rows.map((row) => row.length));
+  const longestLine = (text: string): number => Math.max(...text.split('\n').map((line) => line.length));
+  const natural = Array.from(
+    { length: columns },
+    (_, index) => Math.max(...rows.map((row) => longestLine(row[index] ?? ''))) + CELL_PADDING,
+  );
+  const budget = width - (columns + 1);
+  // Columns at most `keep` wide keep their width; the others wrap at `cap`.
+  const capped = (cap: number, keep: number): number[] =>
+    natural.map((columnWidth) => (columnWidth <= keep ? columnWidth : Math.min(columnWidth, cap)));
+  const sum = (widths: readonly number[]): number => widths.reduce((total, columnWidth) => total + columnWidth, 0);
+  if (sum(natural) <= budget) return undefined;
+  for (const keep of [KEEP_COLUMN_WIDTH, MIN_COLUMN_WIDTH]) {
+    for (let cap = Math.max(...natural); cap >= MIN_COLUMN_WIDTH; cap--) {
+      const widths = capped(cap, keep);
+      if (sum(widths) <= budget) return widths;
+    }
+  }
+  return capped(MIN_COLUMN_WIDTH, MIN_COLUMN_WIDTH);
+}
+
+function tableOptions(rows: readonly (readonly string[])[], width: number | undefined): ConstructorParameters<typeof Table>[0] {
+  const colWidths = fittedColumnWidths(rows, width);
+  return {
+    style: { head: [], border: [] },
+    // Wrapping, not truncating: every value stays whole, over several lines.
+    ...(colWidths === undefined ? {} : { colWidths, wordWrap: true, wrapOnWordBoundary: false }),
+  };
+}
+
+/**
+ * Renders rows as a plain (uncoloured) table for people. Given a `width` (the terminal's), the widest columns wrap so
+ * the table fits it; values are never cut.
  *
  * @example
- * io.write(renderTable(['queue', 'visible'], [['default', 3]]));
+ * io.write(renderTable(['queue', 'visible'], [['default', 3]], io.columns));
  */
-export function renderTable(head: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const table = new Table({ head: [...head], style: { head: [], border: [] } });
-  for (const row of rows) table.push(row.map(cellText));
+export function renderTable(head: readonly string[], rows: readonly (readonly Cell[])[], width?: number): string {
+  const cells = rows.map((row) => row.map(cellText));
+  const table = new Table({ head: [...head], ...tableOptions([[...head], ...cells], width) });
+  for (const row of cells) table.push(row);
   return `${table.toString()}\n`;
 }
 
 /**
- * Renders label/value pairs as a two-column table.
+ * Renders label/value pairs as a two-column table; given a `width`, long values wrap to fit it.
  *
  * @example
- * io.write(renderFields([['status', 'succeeded'], ['attempts', 1]]));
+ * io.write(renderFields([['status', 'succeeded'], ['attempts', 1]], io.columns));
  */
-export function renderFields(fields: readonly (readonly [string, Cell])[]): string {
-  const table = new Table({ style: { head: [], border: [] } });
-  for (const [label, value] of fields) table.push({ [label]: cellText(value) });
+export function renderFields(fields: readonly (readonly [string, Cell])[], width?: number): string {
+  const cells = fields.map(([label, value]) => [label, cellText(value)] as const);
+  const table = new Table(tableOptions(cells, width));
+  for (const [label, value] of cells) table.push({ [label]: value });
   return `${table.toString()}\n`;
 }
 

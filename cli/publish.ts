@@ -83,9 +83,9 @@ export async function publishTask(
  * Renders a publish report for people.
  *
  * @example
- * io.write(renderPublish(report));
+ * io.write(renderPublish(report, io.columns));
  */
-export function renderPublish(report: PublishReport): string {
+export function renderPublish(report: PublishReport, width?: number): string {
   const fields: [string, Cell][] = [
     ['task', report.task],
     ['task id', report.taskId],
@@ -102,7 +102,7 @@ export function renderPublish(report: PublishReport): string {
         : 'yes: this dedup key was already published; nothing was sent',
     ]);
   }
-  return renderFields(fields);
+  return renderFields(fields, width);
 }
 
 interface PublishCommandOptions extends TargetOptions {
@@ -154,7 +154,7 @@ export function registerPublishCommand(program: Command, session: CliSession): v
         ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),
         ...(options.traceId === undefined ? {} : { traceId: options.traceId }),
       }, (message) => io.error(`warning: ${message}\n`));
-      io.write(json ? renderJson(report) : renderPublish(report));
+      io.write(json ? renderJson(report) : renderPublish(report, io.columns));
     });
   });
 }

@@ -231,9 +231,9 @@ export async function collectStatus(
  * Renders a status report for people: a queue table, then task counts.
  *
  * @example
- * io.write(renderStatus(report));
+ * io.write(renderStatus(report, io.columns));
  */
-export function renderStatus(report: StatusReport): string {
+export function renderStatus(report: StatusReport, width?: number): string {
   const heading = `Bosun ${report.target} platform, stage ${report.stage}, ${report.region}\n`;
   const withMetric = report.target === 'aws';
   const queueTable = renderTable(
@@ -257,13 +257,14 @@ export function renderStatus(report: StatusReport): string {
       report.tasks.scanned ? (queue.oldestWaitingAgeMs === undefined ? '-' : formatDuration(queue.oldestWaitingAgeMs)) : 'n/a',
       queue.dlq?.depth ?? 'no DLQ',
     ]),
+    width,
   );
   if (!report.tasks.scanned) return `${heading}${queueTable}tasks: not counted (--no-tasks)\n`;
   const statusRows = Object.entries(report.tasks.byStatus).map(([status, count]) => [status, count]);
   const note = report.tasks.truncated
     ? `counted the first ${report.tasks.items} tasks only (raise --scan-limit to count more)\n`
     : `${report.tasks.items} tasks in the table\n`;
-  return `${heading}${queueTable}${renderTable(['status', 'tasks'], statusRows)}${note}`;
+  return `${heading}${queueTable}${renderTable(['status', 'tasks'], statusRows, width)}${note}`;
 }
 
 interface StatusOptions extends TargetOptions {
@@ -289,7 +290,7 @@ export function registerStatusCommand(program: Command, session: CliSession): vo
   ).action(async (options: StatusOptions) => {
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       const report = await collectStatus(platform, clients, { scanTasks: options.tasks, scanLimit: options.scanLimit });
-      io.write(json ? renderJson(report) : renderStatus(report));
+      io.write(json ? renderJson(report) : renderStatus(report, io.columns));
     });
   });
 }

@@ -70,9 +70,9 @@ export function renderCancel(result: CancelTaskResult): string {
  * printed (it may hold user data); `--json` prints the whole item.
  *
  * @example
- * io.write(renderTask(item));
+ * io.write(renderTask(item, io.columns));
  */
-export function renderTask(item: TaskStateItem): string {
+export function renderTask(item: TaskStateItem, width?: number): string {
   const route = `${item.route.destination} (${item.route.ruleId === null ? 'default destination' : `rule ${item.route.ruleId}`})`;
   const fields: [string, Cell][] = [
     ['task id', item.taskId],
@@ -96,7 +96,7 @@ export function renderTask(item: TaskStateItem): string {
   } else if (item.result !== undefined) {
     fields.push(['result', `inline (${Buffer.byteLength(JSON.stringify(item.result), 'utf8')} bytes; --json shows it)`]);
   }
-  return renderFields(fields);
+  return renderFields(fields, width);
 }
 
 /**
@@ -114,7 +114,7 @@ export function registerTaskCommand(program: Command, session: CliSession): void
   ).action(async (taskId: string, options: TargetOptions) => {
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       const item = await readTask(platform, clients, taskId);
-      io.write(json ? renderJson(item) : renderTask(item));
+      io.write(json ? renderJson(item) : renderTask(item, io.columns));
     });
   });
   addTargetOptions(
