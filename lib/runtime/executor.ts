@@ -79,7 +79,7 @@ export class Executor {
     if (decision.kind === 'later') {
       await this.actions.sendCopy(message.record, this.nextCopy(message, {}), decision.delaySeconds, { keepRedriveMarker: true });
       batch.count(metricName, TaskMetric.RELEASED);
-      log.info('not enough invocation time left for the task; sent back for later', { outcome: 'later', delaySeconds: decision.delaySeconds });
+      log.debug('not enough invocation time left for the task; sent back for later', { outcome: 'later', delaySeconds: decision.delaySeconds });
       return 'ack';
     }
     if (decision.kind === 'applyOutcome') return this.applyOutcome(job, decision.outcome, again);
@@ -100,7 +100,7 @@ export class Executor {
       switch (lease.kind) {
         case 'terminal':
           batch.count(metricName, TaskMetric.DUPLICATE);
-          log.info('task already finished; delivery acknowledged without effect', { outcome: 'duplicate', status: lease.item.status });
+          log.debug('task already finished; delivery acknowledged without effect', { outcome: 'duplicate', status: lease.item.status });
           return 'ack';
         case 'stale':
           batch.count(metricName, TaskMetric.DUPLICATE);
@@ -132,13 +132,13 @@ export class Executor {
             const seconds = message.receiveCount === 1 ? Math.min(waitSeconds, NEW_LINK_WAIT_SECONDS) : waitSeconds;
             await this.actions.changeVisibility(message.record, seconds);
             batch.count(metricName, TaskMetric.RELEASED);
-            log.info('the copy that sent this one still holds the task; returned shortly', { outcome: 'released', waitSeconds: seconds });
+            log.debug('the copy that sent this one still holds the task; returned shortly', { outcome: 'released', waitSeconds: seconds });
             return 'retry';
           }
           // Another copy of the same link holds the task, and its own message stays in the queue until it finishes:
           // this one is redundant.
           batch.count(metricName, TaskMetric.DUPLICATE);
-          log.info('another copy of the task holds it; this copy acknowledged', { outcome: 'duplicate', status: lease.item.status });
+          log.debug('another copy of the task holds it; this copy acknowledged', { outcome: 'duplicate', status: lease.item.status });
           return 'ack';
         }
         case 'acquired':
