@@ -295,6 +295,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       routingFile,
       outputs,
       pid: process.pid,
+      ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
     };
     const platformFile = path.join(dataDir, PLATFORM_FILE);
     fs.writeFileSync(platformFile, `${JSON.stringify(description, null, 2)}\n`);

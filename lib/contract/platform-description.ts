@@ -28,6 +28,11 @@ export interface LocalPlatformDescription {
   readonly outputs: Readonly<Record<string, string>>;
   /** Process id of the platform. */
   readonly pid?: number;
+  /**
+   * The single-delay cap of ETA chains the platform's consumers were given (`--max-delay-seconds`), in seconds;
+   * producers use the same. @default - 900, SQS's own limit
+   */
+  readonly maxDelaySeconds?: number;
 }
 
 /**
@@ -101,6 +106,10 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
     throw new PlatformDescriptionInvalidError(source, `field "routingFile" must be a string (given ${typeof routingFile})`);
   }
   const pid = raw['pid'];
+  const maxDelaySeconds = raw['maxDelaySeconds'];
+  if (maxDelaySeconds !== undefined && !(Number.isInteger(maxDelaySeconds) && (maxDelaySeconds as number) > 0)) {
+    throw new PlatformDescriptionInvalidError(source, `field "maxDelaySeconds" must be a whole number of seconds above 0 (given ${JSON.stringify(maxDelaySeconds)})`);
+  }
   return {
     stage: stringField(raw, 'stage', source),
     region: stringField(raw, 'region', source),
@@ -108,5 +117,6 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
     outputs: stringRecord(raw['outputs'], 'outputs', source),
     ...(routingFile === undefined ? {} : { routingFile }),
     ...(typeof pid === 'number' ? { pid } : {}),
+    ...(maxDelaySeconds === undefined ? {} : { maxDelaySeconds: maxDelaySeconds as number }),
   };
 }

@@ -64,7 +64,8 @@ export function readLocalPlatformDescription(file: string): LocalPlatformDescrip
 /**
  * Task client options for the running local platform, read from its `platform.json` (see {@link localPlatformFile}):
  * every queue, the bucket and the table from its resolved stack outputs, AWS clients pointed at the emulators
- * (path-style S3, the emulators' static credentials, its region), and the routing file its consumers read. Merge in
+ * (path-style S3, the emulators' static credentials, its region), the routing file its consumers read and their ETA
+ * hop cap. Merge in
  * anything else (tasks, a logger) through `extra`.
  *
  * @throws LocalPlatformNotRunningError when no `platform.json` is there.
@@ -96,6 +97,7 @@ export function taskClientOptionsFromPlatform<const TTasks extends readonly Task
     clients,
     region: description.region,
     ...(description.routingFile === undefined ? {} : { routingFile: description.routingFile }),
+    ...(description.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: description.maxDelaySeconds }),
     ...options,
   } as Partial<TaskClientOptions<TTasks>>);
 }

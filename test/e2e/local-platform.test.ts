@@ -98,6 +98,38 @@ describe('the local platform, end to end', () => {
     expect(shown).toMatchObject({ taskId, status: 'succeeded', attempts: 1 });
   });
 
+  it("runs the README's producer SDK snippet as written, connected through platform.json", async () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!).find((code) => code.includes('taskClientOptionsFromPlatform'));
+    expect(block).toBeDefined();
+    // `bosun/<subpath>` is the installed package; here, the sources it is built from.
+    const code = block!
+      .replace(/from 'bosun\/tasks'/g, `from ${JSON.stringify(path.join(PROJECT_ROOT, 'lambdas', 'tasks'))}`)
+      .replace(/from 'bosun\/(\w+)'/g, (_match, subpath: string) => `from ${JSON.stringify(path.join(PROJECT_ROOT, 'lib', subpath))}`);
+    const file = path.join(DATA_DIR, 'readme-sdk-snippet.ts');
+    fs.writeFileSync(file, code);
+    const printed: unknown[][] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...values: unknown[]) => void printed.push(values));
+    const previous = process.env['BOSUN_PLATFORM'];
+    process.env['BOSUN_PLATFORM'] = platform.platformFile;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a file written at run time, through jest's transform
+      const snippet = require(file) as { publishExamples(report: { title: string; rows: unknown[] }): Promise<void> };
+      await snippet.publishExamples({ title: 'Q3', rows: [1, 2, 3] });
+    } finally {
+      log.mockRestore();
+      fs.rmSync(file, { force: true });
+      if (previous === undefined) delete process.env['BOSUN_PLATFORM'];
+      else process.env['BOSUN_PLATFORM'] = previous;
+    }
+
+    // publish → (taskId, destination, ruleId, status); publishBatch → (2 outcomes, 2 succeeded, 0 failed, 1 SQS call);
+    // waitForTask, cancel of the scheduled report, explain.
+    expect(printed[0]).toEqual([expect.any(String), 'default', null, 'queued']);
+    expect(printed[1]).toEqual([2, 2, 0, 1]);
+    expect(printed[2]).toEqual(['succeeded', 'cancelled', expect.objectContaining({ destination: 'default' })]);
+  });
+
   it('round-trips a 300 KiB payload through S3 and keeps the object for late copies (the lifecycle rule expires it)', async () => {
     const body = 'x'.repeat(300 * 1024);
     const receipt = await client.publish('email.send', { to: 'ada@example.com', subject: 'Big', body });
