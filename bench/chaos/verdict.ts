@@ -72,8 +72,9 @@ export interface Verdict {
   readonly unexplainedDuplicateRuns: number;
   /**
    * Tasks whose side effect happened — the handler returned, the DLQ copy or the hand-over was sent — but whose
-   * invocation was killed before it could record it (within {@link KILL_AFTER_RUN_WINDOW_MS}): the state cannot know,
-   * so it says what the later deliveries did. Counted apart from `wrongState`.
+   * invocation was killed before it could record it (within {@link KILL_AFTER_RUN_WINDOW_MS}), or whose only DLQ copies
+   * SQS moved there after kills: the state cannot know, so it says what the later deliveries did. Counted apart from
+   * `wrongState`.
    */
   readonly wrongStateExplainedByKill: number;
   /** Tasks that ended somewhere their behaviour does not lead (an `ok` task dead, say): not a broken promise if faults exhausted its attempts, but worth a look. */
@@ -90,8 +91,11 @@ export interface Verdict {
   };
 }
 
-/** A kill this soon after a run's end can have stopped its state write. */
-export const KILL_AFTER_RUN_WINDOW_MS = 2000;
+/**
+ * A kill of an invocation holding the task this soon after a side effect (a run's end, a DLQ copy or hand-over sent)
+ * can have stopped its state write: the chaos run's function timeout (8 s) plus 2 s, the longest an invocation lives.
+ */
+export const KILL_AFTER_RUN_WINDOW_MS = 10_000;
 
 const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'dead', 'rerouted', 'cancelled']);
 /** Examples listed per kind of finding. */
@@ -152,12 +156,14 @@ export function judge(input: VerdictInput): Verdict {
   let dlqWithoutReason = 0;
   let dlqWithoutReasonExplainedByKill = 0;
   const deadSentAt = new Map<string, number[]>();
+  const reasonlessByTask = new Map<string, number>();
   for (const letter of input.deadLetters) {
     if (letter.reason === undefined) {
       // SQS moved it: every allowed receive of that copy ended without a delete. In this run only a killed invocation
       // ends a receive that way, so a task whose invocations were killed explains it.
       if (letter.taskId !== undefined && (input.killsByTask?.get(letter.taskId)?.length ?? 0) > 0) dlqWithoutReasonExplainedByKill += 1;
       else dlqWithoutReason += 1;
+      if (letter.taskId !== undefined) reasonlessByTask.set(letter.taskId, (reasonlessByTask.get(letter.taskId) ?? 0) + 1);
     }
     if (letter.taskId !== undefined) {
       deadByTask.set(letter.taskId, (deadByTask.get(letter.taskId) ?? 0) + 1);
@@ -208,7 +214,10 @@ export function judge(input: VerdictInput): Verdict {
       problem !== undefined &&
       ((problem.startsWith('a successful run but') && killedWithin(runs?.lastOkEndAt)) ||
         (problem.startsWith('in the legacy inbox but') && (input.legacySentAt?.get(taskId) ?? []).some((at) => killedWithin(at))) ||
-        (problem.startsWith('in a DLQ but') && (deadSentAt.get(taskId) ?? []).some((at) => killedWithin(at))));
+        (problem.startsWith('in a DLQ but') &&
+          ((deadSentAt.get(taskId) ?? []).some((at) => killedWithin(at)) ||
+            // Every DLQ copy of it was moved there by SQS (no reason) and its invocations were killed: see above.
+            (kills.length > 0 && (reasonlessByTask.get(taskId) ?? 0) === deadCopies))));
     if (killedAfterRun) {
       wrongStateExplainedByKill += 1;
     } else if (problem !== undefined) {
