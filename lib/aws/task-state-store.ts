@@ -223,6 +223,9 @@ export function leaseMessageId(token: string | undefined): string | undefined {
   return slash < 0 ? undefined : token.slice(0, slash);
 }
 
+/** What a task carries while it is dead (and the sparse dead-task index reads): removed when it lives again. */
+const DEAD_MARKS: readonly string[] = [A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT];
+
 /** Expression names and values, collected while an expression is built. */
 class Expr {
   public readonly names: Record<string, string> = {};
@@ -234,6 +237,11 @@ class Expr {
     const placeholder = `#${attribute}`;
     this.names[placeholder] = attribute;
     return placeholder;
+  }
+
+  /** `#a, #b, …` for a list of attributes (a REMOVE clause). */
+  public list(attributes: readonly string[]): string {
+    return attributes.map((attribute) => this.n(attribute)).join(', ');
   }
 
   /** `:vN` for a value. */
@@ -462,7 +470,7 @@ export class TaskStateStore {
         `${expr.n(A.STARTED_AT)} = ${expr.v(nowIso)}`,
         `${expr.n(A.QUEUE)} = ${expr.v(input.queue)}`,
       );
-      remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
+      remove = ` REMOVE ${expr.list(DEAD_MARKS)}`;
     } else {
       // A redriven DLQ copy that SQS moved back (no reopen) leases a dead task: it is queued again from here on.
       sets.push(
@@ -475,7 +483,7 @@ export class TaskStateStore {
         `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(Math.max(0, input.attempt - 1))})`,
       );
       if (input.redriven) {
-        remove = ` REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT].map((name) => expr.n(name)).join(', ')}`;
+        remove = ` REMOVE ${expr.list(DEAD_MARKS)}`;
       }
     }
     const result = await this.transition(input.task.id, expr, condition, `SET ${sets.join(', ')}${remove}`, 'ALL_OLD');
@@ -523,7 +531,7 @@ export class TaskStateStore {
       `SET ${expr.n(A.STATUS)} = ${expr.v('queued')}, ${expr.n(A.ATTEMPTS)} = ${expr.v(0)}, ` +
       `${expr.n(A.LINK)} = if_not_exists(${expr.n(A.LINK)}, ${expr.v(0)}) + ${expr.v(1)}, ` +
       `${expr.n(A.UPDATED_AT)} = ${expr.v(new Date(nowMs).toISOString())}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))} ` +
-      `REMOVE ${[A.DEAD_TASK_NAME, A.DEAD_AT, A.DEAD_REASON, A.FINISHED_AT, A.LEASE_UNTIL_MS].map((name) => expr.n(name)).join(', ')}`;
+      `REMOVE ${expr.list([...DEAD_MARKS, A.LEASE_UNTIL_MS])}`;
     const result = await this.transition(taskId, expr, condition, update, 'ALL_NEW');
     if (!result.applied) return { kind: 'refused', item: result.item };
     return {
