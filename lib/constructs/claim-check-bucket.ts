@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
   CLAIM_CHECK_KEY_PREFIX,
   CONSUMER_AWS_ACCESS,
   EnvVar,
+  PRODUCER_AWS_ACCESS,
   Limits,
   MAX_DEAD_LETTER_SECONDS,
   MAX_ETA_SECONDS,
@@ -145,6 +146,29 @@ export class ClaimCheckBucket extends Construct {
     }
   }
 
+  /**
+   * Grants a producer exactly the S3 access of `PRODUCER_AWS_ACCESS`: each object action (upload, and the undo of an
+   * upload whose send failed) on its key prefix of this bucket only. A grantee that is a construct gets the cdk-nag
+   * acknowledgement of the prefix wildcard, with the reason.
+   *
+   * @example
+   * claimChecks.grantPublish(serviceRole);
+   */
+  public grantPublish(grantee: IGrantable): Grant {
+    const bucketLogicalId = Stack.of(this).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
+    const grants = PRODUCER_AWS_ACCESS.claimCheckBucket.objects.map((access) => {
+      const keys = `${access.keyPrefix}*`;
+      if (Construct.isConstruct(grantee)) {
+        Validations.of(grantee).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${keys}]`,
+          reason: `Keys under ${access.keyPrefix} are created per task and unknown in advance; the producer ${access.purpose}, with ${access.action} on that prefix of the claim-check bucket only.`,
+        });
+      }
+      return Grant.addToPrincipal({ grantee, actions: [access.action], resourceArns: [this.bucket.arnForObjects(keys)] });
+    });
+    return grants.reduce((all, grant) => all.combine(grant));
+  }
+
   private createLogsBucket(removalPolicy: RemovalPolicy): Bucket {
     const logs = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -161,3 +185,4 @@ export class ClaimCheckBucket extends Construct {
     return logs;
   }
 }
+

@@ -11,9 +11,9 @@ import {
   RolloutStrategy,
 } from 'aws-cdk-lib/aws-appconfig';
 import { type IAlarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { EnvVar, ROUTING_DOCUMENT_SCHEMA, type RoutingDocument } from '../contract';
+import { EnvVar, PRODUCER_AWS_ACCESS, ROUTING_DOCUMENT_SCHEMA, type RoutingDocument } from '../contract';
 import { type ITaskConsumer } from './task-consumer';
 
 /** Props of {@link RoutingFlags}. */
@@ -138,12 +138,17 @@ export class RoutingFlags extends Construct {
     consumer.addEnvironment(EnvVar.APPCONFIG_APPLICATION_ID, this.application.applicationId);
     consumer.addEnvironment(EnvVar.APPCONFIG_ENVIRONMENT_ID, this.environment.environmentId);
     consumer.addEnvironment(EnvVar.APPCONFIG_PROFILE_ID, this.configuration.configurationProfileId);
-    consumer.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
-        resources: [this.configurationArn],
-      }),
-    );
+    this.grantRead(consumer);
+  }
+
+  /**
+   * Grants reading the routing document: starting a configuration session and reading the latest configuration, on
+   * the routing profile only (what every consumer and producer needs to decide a route).
+   *
+   * @example
+   * flags.grantRead(serviceRole);
+   */
+  public grantRead(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: [...PRODUCER_AWS_ACCESS.routingProfile.actions], resourceArns: [this.configurationArn] });
   }
 }

@@ -1,8 +1,8 @@
 import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CONSUMER_AWS_ACCESS, EnvVar, TaskTable } from '../contract';
+import { CONSUMER_AWS_ACCESS, EnvVar, PRODUCER_AWS_ACCESS, TaskTable } from '../contract';
 import { type ITaskConsumer } from './task-consumer';
 
 /** Props of {@link TaskStateTable}. */
@@ -83,5 +83,17 @@ export class TaskStateTable extends Construct {
         resources: [this.table.tableArn],
       }),
     );
+  }
+
+  /**
+   * Grants a producer exactly the DynamoDB actions of `PRODUCER_AWS_ACCESS` on the table (the conditional records a
+   * publish writes, reads after a refused condition, hand-over and cancel updates, the undo of a record), and nothing
+   * on its index.
+   *
+   * @example
+   * table.grantPublish(serviceRole);
+   */
+  public grantPublish(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: [...PRODUCER_AWS_ACCESS.taskStateTable.actions], resourceArns: [this.table.tableArn] });
   }
 }

@@ -1,7 +1,8 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { type Construct } from 'constructs';
-import { EnvVar, StackOutput, defaultRoutingDocument, queueOutputKey } from '../contract';
+import { EnvVar, PRODUCER_AWS_ACCESS, StackOutput, defaultRoutingDocument, queueOutputKey } from '../contract';
 import {
   ClaimCheckBucket,
   DEFAULT_DLQ_RETENTION,
@@ -153,6 +154,33 @@ export class PlatformStack extends Stack {
     });
 
     this.addOutputs(props.stage);
+  }
+
+  /**
+   * Grants a producer — a service's role that publishes with the SDK's `TaskClient` — exactly the access of
+   * `PRODUCER_AWS_ACCESS`: `SendMessage` on every task queue (not their DLQs) and on the legacy queue, with the queue
+   * keys' `kms:GenerateDataKey`/`kms:Decrypt` when the queues are KMS-encrypted; the task-state records of publish and
+   * cancel on the table; uploads (and their undo) under `claim-checks/`; and reading the routing document.
+   *
+   * @example
+   * const platform = new PlatformStack(app, 'Bosun-dev', { stage: 'dev' });
+   * platform.grantPublish(ordersService.role);
+   */
+  public grantPublish(grantee: IGrantable): Grant {
+    const sendTo = (queue: IQueue, actions: readonly string[]): Grant => {
+      const send = Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [queue.queueArn] });
+      return queue.encryptionMasterKey === undefined
+        ? send
+        : send.combine(queue.encryptionMasterKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt'));
+    };
+    const grants = [
+      ...this.taskQueues.map((queue) => sendTo(queue.queue, PRODUCER_AWS_ACCESS.queues.taskQueues)),
+      ...(this.legacyQueue === undefined ? [] : [sendTo(this.legacyQueue, PRODUCER_AWS_ACCESS.queues.legacyQueue)]),
+      this.taskState.grantPublish(grantee),
+      this.claimChecks.grantPublish(grantee),
+      this.routing.grantRead(grantee),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
   }
 
   private addOutputs(stage: string): void {
