@@ -244,7 +244,7 @@ describe('bosun commands against the emulators', () => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
-        /^error: task "emial\.send" is not one of the declared tasks, so its payload cannot be validated \(known: email\.send, report\.render, demo\.flaky, .*\); check the name, or pass --no-validate to publish it unvalidated/,
+        /^error: task "emial\.send" is not declared in the example tasks, so its payload cannot be validated \(known: email\.send, report\.render, demo\.flaky, .*\); check the name, name the module that declares it with --tasks, or pass --no-validate to publish it unvalidated/,
       );
     });
 
