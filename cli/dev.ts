@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import * as path from 'node:path';
 import { parseNonNegativeInteger } from './arguments';
+import { assertDevPrerequisites } from './dev-prerequisites';
 import { DEFAULT_DATA_DIR } from './platform';
 import type { CliSession } from './program';
 
@@ -61,6 +62,7 @@ export function registerDevCommand(program: Command, session: CliSession): void 
     .option('--max-concurrency <n>', "cap every event source's max concurrency", parseNonNegativeInteger)
     .option('--resynth', 'synthesize even if the sources did not change', false)
     .action(async (options: DevOptions) => {
+      assertDevPrerequisites(process.cwd());
       const { runLocalPlatform } = await import('../local/run-local-platform.js');
       session.exitCode = await runLocalPlatform({
         once: options.once,

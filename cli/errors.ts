@@ -43,8 +43,8 @@ export class CliUsageError extends CliError {
 }
 
 /**
- * `bosun publish` was given a task name it cannot validate a payload for: not one of the declared tasks. Exit status
- * 2, naming the declared tasks and `--no-validate`.
+ * `bosun publish` was given a task name it cannot validate a payload for: not one of the declared tasks (the `--tasks`
+ * module's, else the example tasks). Exit status 2, naming the declared tasks, `--tasks` and `--no-validate`.
  */
 export class CliTaskUndeclaredError extends CliError {
   public override readonly name = 'CliTaskUndeclaredError';
@@ -53,11 +53,14 @@ export class CliTaskUndeclaredError extends CliError {
     public readonly taskName: string,
     /** The names of the tasks the CLI has declarations for. */
     public readonly knownTasks: readonly string[],
+    /** Where the declarations came from: the `--tasks` module, or the example tasks. */
+    public readonly declaredIn: string,
   ) {
     super(
-      `task "${taskName}" is not one of the declared tasks, so its payload cannot be validated (known: ` +
-        `${knownTasks.join(', ')}); check the name, or pass --no-validate to publish it unvalidated ` +
-        '(the consumer then checks it, and dead-letters it if no consumer runs that task)',
+      `task "${taskName}" is not declared in ${declaredIn}, so its payload cannot be validated (known: ` +
+        `${knownTasks.join(', ')}); check the name, name the module that declares it with --tasks, or pass ` +
+        '--no-validate to publish it unvalidated (the consumer then checks it, and dead-letters it if no consumer runs ' +
+        'that task)',
       EXIT_USAGE,
     );
   }

@@ -106,13 +106,14 @@ export function validateLoadedDocument(loaded: LoadedRoutingDocument, platform?:
   }
 }
 
-function renderValidation(report: ValidationReport): string {
+function renderValidation(report: ValidationReport, width?: number): string {
   if (!report.valid) {
     return (
       `${report.source}: INVALID, ${report.problems.length} problem(s)\n` +
       renderTable(
         ['path', 'problem'],
         report.problems.map((problem) => [problem.path, problem.message]),
+        width,
       )
     );
   }
@@ -137,7 +138,7 @@ function describeRule(rule: RoutingRule): string {
   return parts.length === 0 ? 'every task' : parts.join('; ');
 }
 
-function renderDocument(loaded: LoadedRoutingDocument, document: RoutingDocument): string {
+function renderDocument(loaded: LoadedRoutingDocument, document: RoutingDocument, width?: number): string {
   const lines = [`routing document from ${loaded.source}`, `default destination: ${document.defaultDestination}`];
   if (document.killSwitch === true) lines.push('KILL SWITCH ON: publishing of every task is rejected');
   if (document.killed !== undefined && document.killed.length > 0) lines.push(`killed: ${document.killed.join(', ')}`);
@@ -148,6 +149,7 @@ function renderDocument(loaded: LoadedRoutingDocument, document: RoutingDocument
       : renderTable(
           ['#', 'rule', 'matches', 'destination', 'description'],
           document.rules.map((rule, index) => [index, rule.id, describeRule(rule), rule.destination, rule.description]),
+          width,
         );
   return `${lines.join('\n')}\n${rules}`;
 }
@@ -222,8 +224,8 @@ export function registerFlagsCommands(program: Command, session: CliSession): vo
         const loaded = await loadRoutingDocument(platform, clients);
         const report = validateLoadedDocument(loaded, platform);
         if (json) io.write(renderJson({ source: loaded.source, valid: report.valid, problems: report.problems, document: loaded.raw }));
-        else if (report.valid) io.write(renderDocument(loaded, loaded.raw as RoutingDocument));
-        else io.write(`${renderValidation(report)}${renderJson(loaded.raw)}`);
+        else if (report.valid) io.write(renderDocument(loaded, loaded.raw as RoutingDocument, io.columns));
+        else io.write(`${renderValidation(report, io.columns)}${renderJson(loaded.raw)}`);
         return report.valid ? 0 : EXIT_FAILURE;
       });
     },
@@ -240,7 +242,7 @@ export function registerFlagsCommands(program: Command, session: CliSession): vo
       .option('--profile <profile>', 'AWS named profile (with --aws)'),
   ).action(async (file: string | undefined, options: TargetOptions) => {
     const write = (report: ValidationReport): number => {
-      session.io.write(options.json === true ? renderJson(report) : renderValidation(report));
+      session.io.write(options.json === true ? renderJson(report) : renderValidation(report, session.io.columns));
       return report.valid ? 0 : EXIT_FAILURE;
     };
     if (file !== undefined) {

@@ -1,15 +1,22 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import * as path from 'node:path';
 import {
   DEFAULT_LOCAL_DATA_DIR,
   type LocalPlatformDescription,
   PLATFORM_FILE,
   PlatformDescriptionInvalidError,
-  StackOutput,
+  type PlatformStackOutputs,
+  StackOutputsInvalidError,
   parseLocalPlatformDescription,
-  queueOutputKey,
+  parseStackOutputs,
 } from '../lib/contract';
-import { LocalPlatformNotRunningError, readLocalPlatformDescription } from '../lib/sdk';
+import {
+  type DeployedStackOutputs,
+  LocalPlatformNotRunningError,
+  type PlatformStackLocation,
+  PlatformStackNotFoundError,
+  readLocalPlatformDescription,
+  readStackOutputs,
+} from '../lib/sdk';
 import { CliPlatformInvalidError, CliPlatformNotRunningError, CliQueueUnknownError, CliStackNotFoundError } from './errors';
 
 /** Default data directory of the local platform, relative to the working directory. */
@@ -84,90 +91,40 @@ export interface PlatformMeta {
   readonly source: string;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function parseQueueNames(raw: string | undefined, source: string): string[] {
-  if (raw === undefined) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (cause) {
-    throw new CliPlatformInvalidError(
-      source,
-      `output ${StackOutput.QUEUE_NAMES} must be a JSON array of queue names (given ${raw.length} characters that are not JSON)`,
-      { cause },
-    );
-  }
-  if (!Array.isArray(parsed) || !parsed.every((name): name is string => typeof name === 'string' && name !== '')) {
-    throw new CliPlatformInvalidError(
-      source,
-      `output ${StackOutput.QUEUE_NAMES} must be a JSON array of non-empty strings (given ${JSON.stringify(parsed)})`,
-    );
-  }
-  return parsed;
-}
-
 /**
- * Builds the platform description from stack outputs (keys from the contract's `StackOutput` and
- * `queueOutputKey`). Every missing required output is named in one error.
+ * Builds the platform description from stack outputs, read with the contract's one parser of them
+ * (`parseStackOutputs`, the SDK's too). Every missing required output is named in one error.
  *
  * @throws CliPlatformInvalidError when a required output is missing or malformed.
  * @example
  * const platform = platformFromOutputs(outputs, { target: 'aws', region: 'eu-west-1', source: 'stack Bosun-dev' });
  */
 export function platformFromOutputs(outputs: Readonly<Record<string, string>>, meta: PlatformMeta): Platform {
-  const missing: string[] = [];
-  const queueNames = parseQueueNames(nonEmpty(outputs[StackOutput.QUEUE_NAMES]), meta.source);
-  if (nonEmpty(outputs[StackOutput.QUEUE_NAMES]) === undefined) missing.push(StackOutput.QUEUE_NAMES);
-  const tableName = nonEmpty(outputs[StackOutput.TABLE_NAME]);
-  if (tableName === undefined) missing.push(StackOutput.TABLE_NAME);
-  const queues: PlatformQueue[] = [];
-  for (const name of queueNames) {
-    const urlKey = queueOutputKey(name, StackOutput.QUEUE_URL_SUFFIX);
-    const url = nonEmpty(outputs[urlKey]);
-    if (url === undefined) {
-      missing.push(urlKey);
-      continue;
-    }
-    const dlqUrl = nonEmpty(outputs[queueOutputKey(name, StackOutput.DLQ_URL_SUFFIX)]);
-    queues.push({ name, url, ...(dlqUrl === undefined ? {} : { dlqUrl }) });
+  let parsed: PlatformStackOutputs;
+  try {
+    parsed = parseStackOutputs(outputs, { source: meta.source, requireTable: true });
+  } catch (error) {
+    throw asCliError(error);
   }
-  if (missing.length > 0 || tableName === undefined) {
-    const given = Object.keys(outputs).sort().join(', ') || 'none';
-    throw new CliPlatformInvalidError(
-      meta.source,
-      `required outputs are missing: ${missing.join(', ')} (outputs present: ${given})`,
-    );
-  }
-  const applicationId = nonEmpty(outputs[StackOutput.APPCONFIG_APPLICATION_ID]);
-  const environmentId = nonEmpty(outputs[StackOutput.APPCONFIG_ENVIRONMENT_ID]);
-  const profileId = nonEmpty(outputs[StackOutput.APPCONFIG_PROFILE_ID]);
-  const bucketName = nonEmpty(outputs[StackOutput.BUCKET_NAME]);
-  const legacyQueueUrl = nonEmpty(outputs[StackOutput.LEGACY_QUEUE_URL]);
-  const stage = meta.stage ?? nonEmpty(outputs[StackOutput.STAGE]) ?? 'unknown';
   return {
     target: meta.target,
-    stage,
+    stage: meta.stage ?? parsed.stage ?? 'unknown',
     region: meta.region,
-    queues,
-    tableName,
+    queues: parsed.queues,
+    tableName: parsed.tableName!,
     outputs,
     ...(meta.profile === undefined ? {} : { profile: meta.profile }),
     ...(meta.endpoints === undefined ? {} : { endpoints: meta.endpoints }),
     ...(meta.routingFile === undefined ? {} : { routingFile: meta.routingFile }),
-    ...(bucketName === undefined ? {} : { bucketName }),
-    ...(legacyQueueUrl === undefined ? {} : { legacyQueueUrl }),
-    ...(applicationId !== undefined && environmentId !== undefined && profileId !== undefined
-      ? { appConfig: { applicationId, environmentId, profileId } }
-      : {}),
+    ...(parsed.bucketName === undefined ? {} : { bucketName: parsed.bucketName }),
+    ...(parsed.legacyQueueUrl === undefined ? {} : { legacyQueueUrl: parsed.legacyQueueUrl }),
+    ...(parsed.appConfig === undefined ? {} : { appConfig: parsed.appConfig }),
   };
 }
 
-/** Translates the shared reader's errors into the CLI's, keeping their messages. */
+/** Translates the shared readers' errors into the CLI's, keeping their messages. */
 function asCliError(error: unknown): unknown {
-  if (error instanceof PlatformDescriptionInvalidError) {
+  if (error instanceof PlatformDescriptionInvalidError || error instanceof StackOutputsInvalidError) {
     return new CliPlatformInvalidError(error.source, error.problem, { cause: error });
   }
   if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile);
@@ -222,67 +179,33 @@ export async function loadLocalPlatform(dataDir: string = DEFAULT_DATA_DIR): Pro
   return platformFromDescription(description, file);
 }
 
-/** Options of {@link loadAwsPlatform}. */
-export interface AwsTargetOptions {
-  /** Stage; the stack is `Bosun-<stage>`. @default dev */
-  readonly stage?: string;
-  /** Region. @default - the AWS SDK's default (AWS_REGION, the profile's region) */
-  readonly region?: string;
-  /** Named profile for credentials. @default - the default credential chain */
-  readonly profile?: string;
-  /** CloudFormation client to use (tests). @default - one built from region and profile */
-  readonly cloudFormation?: CloudFormationClient;
-}
-
-/** Name of the platform stack of a stage. */
-export function stackName(stage: string): string {
-  return `Bosun-${stage}`;
-}
+/** Options of {@link loadAwsPlatform}: the SDK's stack location (stage, region, profile, a CloudFormation client). */
+export type AwsTargetOptions = PlatformStackLocation;
 
 /**
- * Loads a deployed platform from the outputs of the stack `Bosun-<stage>` (CloudFormation `DescribeStacks`), using
- * the default AWS credential chain or `profile`.
+ * Loads a deployed platform from the outputs of the stack `Bosun-<stage>`, read by the SDK's `readStackOutputs`
+ * (CloudFormation `DescribeStacks`, the default AWS credential chain or `profile`) and parsed by the contract's
+ * `parseStackOutputs`, as the SDK's `taskClientOptionsFromStack` reads them.
  *
  * @throws CliStackNotFoundError when the stack does not exist; CliPlatformInvalidError when outputs are missing.
  * @example
  * const platform = await loadAwsPlatform({ stage: 'prod', region: 'eu-west-1', profile: 'ops' });
  */
 export async function loadAwsPlatform(options: AwsTargetOptions = {}): Promise<Platform> {
-  const stage = options.stage ?? 'dev';
-  const name = stackName(stage);
-  const client =
-    options.cloudFormation ??
-    new CloudFormationClient({
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-    });
+  let deployed: DeployedStackOutputs;
   try {
-    const region = await client.config.region();
-    let response;
-    try {
-      response = await client.send(new DescribeStacksCommand({ StackName: name }));
-    } catch (error) {
-      if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) {
-        throw new CliStackNotFoundError(name, region, { cause: error });
-      }
-      throw error;
-    }
-    const stack = response.Stacks?.[0];
-    if (stack === undefined) throw new CliStackNotFoundError(name, region);
-    const outputs: Record<string, string> = {};
-    for (const output of stack.Outputs ?? []) {
-      if (output.OutputKey !== undefined && output.OutputValue !== undefined) outputs[output.OutputKey] = output.OutputValue;
-    }
-    return platformFromOutputs(outputs, {
-      target: 'aws',
-      stage,
-      region,
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
-      source: `stack ${name} (${region})`,
-    });
-  } finally {
-    if (options.cloudFormation === undefined) client.destroy();
+    deployed = await readStackOutputs(options);
+  } catch (error) {
+    if (error instanceof PlatformStackNotFoundError) throw new CliStackNotFoundError(error.stackName, error.region, { cause: error });
+    throw error;
   }
+  return platformFromOutputs(deployed.outputs, {
+    target: 'aws',
+    stage: deployed.stage,
+    region: deployed.region,
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    source: `stack ${deployed.stackName} (${deployed.region})`,
+  });
 }
 
 /**

@@ -4,10 +4,11 @@ import { type PublishOptions, type PublishResult, createTaskClient, taskClientOp
 import { exampleTasks } from '../lambdas/tasks';
 import { collectContext, parseInstant, parseNonNegativeInteger, readPayloadArgument } from './arguments';
 import type { CliClients } from './clients';
-import { CliTaskUndeclaredError } from './errors';
+import { CliTaskUndeclaredError, CliUsageError } from './errors';
 import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+import { loadTaskModule } from './task-module';
 
 /** What `bosun publish` sends, besides the task name. */
 export interface PublishInput {
@@ -23,6 +24,11 @@ export interface PublishInput {
    * @default true
    */
   readonly validate?: boolean;
+  /**
+   * The task declarations to validate against, and where they came from (a module the user named with `--tasks`).
+   * @default - the example tasks ({@link DECLARED_TASKS})
+   */
+  readonly declarations?: { readonly tasks: readonly TaskDeclaration<unknown>[]; readonly source: string };
 }
 
 /** The task declarations `bosun publish` validates payloads against: the example tasks the platform's consumers run. */
@@ -35,9 +41,10 @@ export interface PublishReport extends PublishResult {
 
 /**
  * Publishes one task through the SDK's `createTaskClient`, configured from the platform's stack outputs (queues,
- * bucket, table, AppConfig ids, legacy queue) and, locally, its routing file. The payload is validated against the
- * task's declaration ({@link DECLARED_TASKS}) before anything is sent; a task without a declaration is refused unless
- * `validate` is false, and then a warning says the payload was not checked.
+ * bucket, table, AppConfig ids, legacy queue, claim-check threshold) and, locally, its routing file. The payload is
+ * validated against the task's declaration (`declarations`, by default {@link DECLARED_TASKS}) before anything is
+ * sent; a task without a declaration is refused unless `validate` is false, and then a warning says the payload was
+ * not checked.
  *
  * @throws CliTaskUndeclaredError when the task has no declaration and `validate` is not false.
  * @throws PayloadInvalidError when the payload does not match the task's schema (nothing is sent).
@@ -50,14 +57,19 @@ export async function publishTask(
   input: PublishInput,
   warn: (message: string) => void = () => undefined,
 ): Promise<PublishReport> {
-  const declared = DECLARED_TASKS.some((task) => task.name === input.task);
+  const declarations = input.declarations?.tasks ?? DECLARED_TASKS;
+  const declared = declarations.some((task) => task.name === input.task);
   if (input.validate === false) {
     warn(
       `the payload of ${input.task} is not validated (--no-validate): a payload its consumer rejects, or a task no ` +
         'consumer runs, ends in the DLQ',
     );
   } else if (!declared) {
-    throw new CliTaskUndeclaredError(input.task, DECLARED_TASKS.map((task) => task.name));
+    throw new CliTaskUndeclaredError(
+      input.task,
+      declarations.map((task) => task.name),
+      input.declarations?.source ?? 'the example tasks',
+    );
   }
   const client = createTaskClient(
     taskClientOptionsFromOutputs(platform.outputs, {
@@ -65,7 +77,7 @@ export async function publishTask(
       region: platform.region,
       ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
       logger: { info: () => undefined, warn },
-      ...(input.validate === false ? {} : { tasks: DECLARED_TASKS }),
+      ...(input.validate === false ? {} : { tasks: declarations }),
     }),
   );
   const options: PublishOptions = {
@@ -113,6 +125,7 @@ interface PublishCommandOptions extends TargetOptions {
   readonly context: Record<string, string>;
   readonly traceId?: string;
   readonly validate: boolean;
+  readonly tasks?: string;
 }
 
 /**
@@ -138,17 +151,26 @@ export function registerPublishCommand(program: Command, session: CliSession): v
       .option('--context <key=value>', 'routing context attribute (repeatable)', collectContext, {})
       .option('--trace-id <id>', 'trace id to propagate')
       .option(
+        '--tasks <module>',
+        'validate against the tasks this module exports (defineTask results, or arrays of them): .js, .cjs, .mjs, or .ts with tsx installed; default: the example tasks',
+      )
+      .option(
         '--no-validate',
-        "publish without checking the payload against the task's declaration (needed for a task that is not one of the example tasks)",
+        "publish without checking the payload against the task's declaration (for a task no module you have declares)",
       ),
   ).action(async (task: string, options: PublishCommandOptions) => {
     const payload = await readPayloadArgument(options.payload);
+    if (options.tasks !== undefined && !options.validate) {
+      throw new CliUsageError('--tasks', 'cannot be used with --no-validate: the module is read only to validate the payload');
+    }
+    const module = options.tasks === undefined ? undefined : loadTaskModule(options.tasks);
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       const report = await publishTask(platform, clients, {
         task,
         payload,
         context: options.context,
         validate: options.validate,
+        ...(module === undefined ? {} : { declarations: { tasks: module.tasks, source: options.tasks! } }),
         ...(options.delay === undefined ? {} : { delaySeconds: options.delay }),
         ...(options.eta === undefined ? {} : { eta: options.eta }),
         ...(options.dedupKey === undefined ? {} : { dedupKey: options.dedupKey }),

@@ -44,6 +44,11 @@ export interface CreateAwsClientsOptions {
    */
   readonly credentials?: StaticCredentials;
   /**
+   * Named profile of the shared AWS config and credentials files, for credentials (and a region the profile sets).
+   * @default - the SDK's default credential provider chain (`AWS_PROFILE` included)
+   */
+  readonly profile?: string;
+  /**
    * Most sockets kept open per client. Every socket stays alive between calls.
    * @default 50
    */
@@ -107,13 +112,14 @@ export function createAwsClients(options: CreateAwsClientsOptions = {}): AwsClie
     appConfigData: endpointFor(env, 'APPCONFIGDATA'),
   };
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS;
-  const key = JSON.stringify([region, forcePathStyle, endpoints, options.credentials?.accessKeyId, maxSockets]);
+  const key = JSON.stringify([region, forcePathStyle, endpoints, options.credentials?.accessKeyId, options.profile, maxSockets]);
   const cached = cache.get(key);
   if (cached !== undefined) return cached;
 
   const common = {
     ...(region === undefined ? {} : { region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
   };
   const sqs = withoutNoOpLogging(
     new SQSClient({

@@ -127,3 +127,28 @@ export class AwsCallFailedError extends SdkError {
     super(`${service} ${operation}${taskId === undefined ? '' : ` for task ${taskId}`} failed: ${causeName}`, { cause });
   }
 }
+
+/**
+ * The platform stack of a stage does not exist in the account and region asked (CloudFormation `DescribeStacks`
+ * answered that it does not exist).
+ *
+ * @example
+ * catch (e) { if (e instanceof PlatformStackNotFoundError) console.log(e.stackName, e.region) }
+ */
+export class PlatformStackNotFoundError extends SdkError {
+  public override readonly name = 'PlatformStackNotFoundError';
+
+  public constructor(
+    /** The stack looked for, for example `Bosun-dev`. */
+    public readonly stackName: string,
+    /** The region it was looked for in. */
+    public readonly region: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `stack ${stackName} was not found in region ${region}: deploy it with \`npx cdk deploy -c stage=<stage>\`, or check ` +
+        'the stage, the region and the profile (credentials of another account see other stacks)',
+      options,
+    );
+  }
+}

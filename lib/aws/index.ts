@@ -9,9 +9,18 @@ export { createAwsClients } from './clients';
 export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from './clients';
 export { sqsForwardingDestination } from './destinations';
 export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from './destinations';
-export { AwsCallFailedError, ClaimCheckCorruptError, ClaimCheckMissingError, RoutingDocumentInvalidError, SdkError } from './errors';
+export {
+  AwsCallFailedError,
+  ClaimCheckCorruptError,
+  ClaimCheckMissingError,
+  PlatformStackNotFoundError,
+  RoutingDocumentInvalidError,
+  SdkError,
+} from './errors';
 export type { RoutingDocumentProblem } from './errors';
 export { sdkDefaultLogger } from './logger';
+export { DEFAULT_STAGE, readStackOutputs } from './stack-outputs';
+export type { DeployedStackOutputs, PlatformStackLocation } from './stack-outputs';
 export type { SdkLogger } from './logger';
 export {
   APPCONFIG_MIN_POLL_INTERVAL_SECONDS,

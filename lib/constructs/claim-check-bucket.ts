@@ -113,7 +113,8 @@ export class ClaimCheckBucket extends Construct {
   }
 
   /**
-   * Tells the consumer the bucket and threshold (`BOSUN_BUCKET_NAME`, `BOSUN_CLAIM_CHECK_THRESHOLD_BYTES`) and grants
+   * Tells the consumer the bucket (`BOSUN_BUCKET_NAME`; consumers only read claim checks, so the threshold, which
+   * producers use, is a stack output instead) and grants
    * exactly the S3 access of `CONSUMER_AWS_ACCESS`: each object action on its key prefix only, and each bucket action
    * (ListBucket) with an `s3:prefix` condition limited to its prefix.
    *
@@ -122,7 +123,6 @@ export class ClaimCheckBucket extends Construct {
    */
   public bindTo(consumer: ITaskConsumer): void {
     consumer.addEnvironment(EnvVar.BUCKET_NAME, this.bucket.bucketName);
-    consumer.addEnvironment(EnvVar.CLAIM_CHECK_THRESHOLD_BYTES, String(this.claimCheckThreshold.toBytes()));
     const bucketLogicalId = Stack.of(this).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
     for (const access of CONSUMER_AWS_ACCESS.claimCheckBucket.objects) {
       const keys = `${access.keyPrefix}*`;

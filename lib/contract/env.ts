@@ -19,8 +19,6 @@ export const EnvVar = {
   BUCKET_NAME: 'BOSUN_BUCKET_NAME',
   /** Task-state table name. */
   TABLE_NAME: 'BOSUN_TABLE_NAME',
-  /** Envelope size in bytes above which payloads are claim-checked. */
-  CLAIM_CHECK_THRESHOLD_BYTES: 'BOSUN_CLAIM_CHECK_THRESHOLD_BYTES',
   /** Longest single SQS delay used when chaining ETAs, in seconds (900 in AWS; tests shorten it). */
   MAX_DELAY_SECONDS: 'BOSUN_MAX_DELAY_SECONDS',
   /** AppConfig application id of the routing flags. */

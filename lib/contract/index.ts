@@ -11,7 +11,8 @@ export type { EnvVarName } from './env';
 export { BosunError, EnvelopeInvalidError } from './errors';
 export type { EnvelopeProblem } from './errors';
 export * as Limits from './limits';
-export { StackOutput, queueOutputKey } from './outputs';
+export { StackOutput, StackOutputsInvalidError, parseStackOutputs, platformStackName, queueOutputKey } from './outputs';
+export type { ParseStackOutputsOptions, PlatformStackOutputs, StackAppConfigIds, StackQueue } from './outputs';
 export {
   DEFAULT_LOCAL_DATA_DIR,
   LOCAL_CREDENTIALS,

@@ -1,7 +1,11 @@
+import { BosunError } from './errors';
+import { SQS_MAX_MESSAGE_BYTES, SQS_MIN_MESSAGE_BYTES } from './limits';
+
 /**
- * CloudFormation output keys of the platform stack. The stack writes them; the SDK's `createTaskClient`, the
- * `bosun` CLI and the local platform read them. Per-queue outputs are prefixed with the queue's PascalCase name,
- * for example `DefaultQueueUrl`.
+ * CloudFormation output keys of the platform stack. The stack writes them; {@link parseStackOutputs} reads them for
+ * the SDK (`taskClientOptionsFromOutputs`, `taskClientOptionsFromStack`, `taskClientOptionsFromPlatform`), the
+ * `bosun` CLI and the local platform. Per-queue outputs are prefixed with the queue's PascalCase name, for example
+ * `DefaultQueueUrl`.
  */
 export const StackOutput = {
   BUCKET_NAME: 'ClaimCheckBucketName',
@@ -15,6 +19,8 @@ export const StackOutput = {
   LEGACY_QUEUE_URL: 'LegacyQueueUrl',
   /** Deployment stage. */
   STAGE: 'Stage',
+  /** Largest envelope the platform's producers send inline, in bytes; larger payloads go to the claim-check bucket. */
+  CLAIM_CHECK_THRESHOLD_BYTES: 'ClaimCheckThresholdBytes',
   /** Suffixes of the per-queue outputs. */
   QUEUE_URL_SUFFIX: 'QueueUrl',
   QUEUE_ARN_SUFFIX: 'QueueArn',
@@ -35,4 +41,166 @@ export function queueOutputKey(queueName: string, suffix: string): string {
     .map((part) => part[0]!.toUpperCase() + part.slice(1))
     .join('');
   return `${pascal}${suffix}`;
+}
+
+/** Name of the platform stack of a stage: `Bosun-<stage>`. */
+export function platformStackName(stage: string): string {
+  return `Bosun-${stage}`;
+}
+
+/** One Bosun queue as the stack outputs describe it. */
+export interface StackQueue {
+  /** Logical name, for example `default`. */
+  readonly name: string;
+  /** Queue URL. */
+  readonly url: string;
+  /** URL of its DLQ, when the outputs carry one. */
+  readonly dlqUrl?: string;
+}
+
+/** AppConfig ids of the routing document, as the stack outputs carry them. */
+export interface StackAppConfigIds {
+  readonly applicationId: string;
+  readonly environmentId: string;
+  readonly profileId: string;
+}
+
+/** The platform stack's outputs, read by {@link parseStackOutputs}. Optional fields are absent when no output says. */
+export interface PlatformStackOutputs {
+  /** The queues, in definition order (at least one). */
+  readonly queues: readonly StackQueue[];
+  /** Deployment stage (`Stage`). */
+  readonly stage?: string;
+  /** Task-state table (`TaskStateTableName`). */
+  readonly tableName?: string;
+  /** Claim-check bucket (`ClaimCheckBucketName`). */
+  readonly bucketName?: string;
+  /** AppConfig ids of the routing document, when all three outputs are present. */
+  readonly appConfig?: StackAppConfigIds;
+  /** Queue of the system being migrated from (`LegacyQueueUrl`). */
+  readonly legacyQueueUrl?: string;
+  /** Largest envelope sent inline, in bytes (`ClaimCheckThresholdBytes`). */
+  readonly claimCheckThresholdBytes?: number;
+}
+
+/** Options of {@link parseStackOutputs}. */
+export interface ParseStackOutputsOptions {
+  /** Where the outputs came from, for error messages, for example `stack Bosun-dev (eu-west-1)`. */
+  readonly source: string;
+  /**
+   * Whether the task-state table output is required too (the CLI cannot work without it).
+   * @default false
+   */
+  readonly requireTable?: boolean;
+}
+
+/**
+ * Stack outputs that are not a Bosun platform's: a required output is missing, or one is malformed. `problem` names
+ * every missing output at once and the outputs that were present.
+ *
+ * @example
+ * catch (e) { if (e instanceof StackOutputsInvalidError) console.log(e.source, e.problem) }
+ */
+export class StackOutputsInvalidError extends BosunError {
+  public override readonly name = 'StackOutputsInvalidError';
+
+  public constructor(
+    /** Where the outputs came from. */
+    public readonly source: string,
+    /** What is wrong with them. */
+    public readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${problem}`, options);
+  }
+}
+
+function present(outputs: Readonly<Record<string, string>>, key: string): string | undefined {
+  const value = outputs[key];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function parseQueueNames(raw: string, source: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (cause) {
+    throw new StackOutputsInvalidError(
+      source,
+      `output ${StackOutput.QUEUE_NAMES} must be a JSON array of queue names (given ${raw.length} characters that are not JSON)`,
+      { cause },
+    );
+  }
+  if (!Array.isArray(parsed) || !parsed.every((name): name is string => typeof name === 'string' && name !== '')) {
+    throw new StackOutputsInvalidError(
+      source,
+      `output ${StackOutput.QUEUE_NAMES} must be a JSON array of non-empty strings (given ${JSON.stringify(parsed)})`,
+    );
+  }
+  if (parsed.length === 0) throw new StackOutputsInvalidError(source, `output ${StackOutput.QUEUE_NAMES} must name at least one queue (given [])`);
+  return parsed;
+}
+
+function parseThreshold(raw: string | undefined, source: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const bytes = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(bytes >= SQS_MIN_MESSAGE_BYTES && bytes <= SQS_MAX_MESSAGE_BYTES)) {
+    throw new StackOutputsInvalidError(
+      source,
+      `output ${StackOutput.CLAIM_CHECK_THRESHOLD_BYTES} must be a whole number of bytes between ${SQS_MIN_MESSAGE_BYTES} and ${SQS_MAX_MESSAGE_BYTES} (given ${JSON.stringify(raw)})`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Reads the platform stack's outputs (CloudFormation `DescribeStacks`, or the `outputs` of the local platform's
+ * `platform.json`): the one parser of them, used by the SDK and the CLI alike. Every missing required output is named
+ * in one error.
+ *
+ * @throws StackOutputsInvalidError when `QueueNames` or a queue's URL (or, with `requireTable`, the table) is missing,
+ *   or an output is malformed.
+ * @example
+ * const { queues, tableName, claimCheckThresholdBytes } = parseStackOutputs(outputs, { source: 'stack Bosun-dev' });
+ */
+export function parseStackOutputs(outputs: Readonly<Record<string, string>>, options: ParseStackOutputsOptions): PlatformStackOutputs {
+  const { source } = options;
+  const missing: string[] = [];
+  const namesRaw = present(outputs, StackOutput.QUEUE_NAMES);
+  if (namesRaw === undefined) missing.push(StackOutput.QUEUE_NAMES);
+  const tableName = present(outputs, StackOutput.TABLE_NAME);
+  if (tableName === undefined && options.requireTable === true) missing.push(StackOutput.TABLE_NAME);
+  const queues: StackQueue[] = [];
+  for (const name of namesRaw === undefined ? [] : parseQueueNames(namesRaw, source)) {
+    const urlKey = queueOutputKey(name, StackOutput.QUEUE_URL_SUFFIX);
+    const url = present(outputs, urlKey);
+    if (url === undefined) {
+      missing.push(urlKey);
+      continue;
+    }
+    const dlqUrl = present(outputs, queueOutputKey(name, StackOutput.DLQ_URL_SUFFIX));
+    queues.push({ name, url, ...(dlqUrl === undefined ? {} : { dlqUrl }) });
+  }
+  if (missing.length > 0) {
+    const given = Object.keys(outputs).sort().join(', ') || 'none';
+    throw new StackOutputsInvalidError(source, `required outputs are missing: ${missing.join(', ')} (outputs present: ${given})`);
+  }
+  const applicationId = present(outputs, StackOutput.APPCONFIG_APPLICATION_ID);
+  const environmentId = present(outputs, StackOutput.APPCONFIG_ENVIRONMENT_ID);
+  const profileId = present(outputs, StackOutput.APPCONFIG_PROFILE_ID);
+  const stage = present(outputs, StackOutput.STAGE);
+  const bucketName = present(outputs, StackOutput.BUCKET_NAME);
+  const legacyQueueUrl = present(outputs, StackOutput.LEGACY_QUEUE_URL);
+  const claimCheckThresholdBytes = parseThreshold(present(outputs, StackOutput.CLAIM_CHECK_THRESHOLD_BYTES), source);
+  return {
+    queues,
+    ...(stage === undefined ? {} : { stage }),
+    ...(tableName === undefined ? {} : { tableName }),
+    ...(bucketName === undefined ? {} : { bucketName }),
+    ...(applicationId !== undefined && environmentId !== undefined && profileId !== undefined
+      ? { appConfig: { applicationId, environmentId, profileId } }
+      : {}),
+    ...(legacyQueueUrl === undefined ? {} : { legacyQueueUrl }),
+    ...(claimCheckThresholdBytes === undefined ? {} : { claimCheckThresholdBytes }),
+  };
 }

@@ -7,7 +7,6 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TASK_RESULT_KEY_PREFIX, type ClaimCheckReference, type CustomDestination, type RoutingDocumentSource } from '../contract';
 import { BatchRunner } from './batch-runner';
 import type { TaskDefinition } from './define-task';
-import { middy } from './middy-core';
 import { resolveRuntime } from './runtime-config';
 
 /** The AWS clients the runtime calls; the SDK's `createAwsClients()` result fits. */
@@ -143,11 +142,16 @@ export {
 export const RESULT_KEY_PREFIX = TASK_RESULT_KEY_PREFIX;
 
 /**
- * Builds the Lambda SQS handler (on `@middy/core`) that runs a batch of Bosun tasks: poison messages straight to the
- * DLQ, claim checks resolved and verified, far ETAs chained through re-sends, the route re-checked, each task claimed
- * with a conditional write, run under its time limit, and retried with backoff or dead-lettered with the reason.
- * Messages run with bounded concurrency and independent outcomes; failures are reported in `batchItemFailures`, and
- * the handler never throws for the whole batch because one message failed.
+ * Builds the Lambda SQS handler that runs a batch of Bosun tasks: poison messages straight to the DLQ, claim checks
+ * resolved and verified, far ETAs chained through re-sends, the route re-checked, each task claimed with a
+ * conditional write, run under its time limit, and retried with backoff or dead-lettered with the reason. Messages run
+ * with bounded concurrency and independent outcomes; failures are reported in `batchItemFailures`, and the handler
+ * never throws for the whole batch because one message failed.
+ *
+ * The handler is a plain async function with no middleware engine of its own (ADR 8). To add middlewares, wrap it in
+ * the engine of your choice, for example `middy(handler, { timeoutEarlyInMillis: 0 }).use(...)`: turn middy's early
+ * timeout off, because it fails the whole batch just before the deadline, while the runtime already stops each message
+ * in time on its own.
  *
  * @throws TaskHandlerConfigInvalidError when the options contradict each other.
  * @example
@@ -160,11 +164,5 @@ export const RESULT_KEY_PREFIX = TASK_RESULT_KEY_PREFIX;
  */
 export function createTaskHandler(options: CreateTaskHandlerOptions): TaskSqsHandler {
   const runner = new BatchRunner(resolveRuntime(options));
-  // middy's early-timeout plugin would fail the whole batch a few ms before the deadline; the runner keeps its own
-  // deadline per message instead, so finished messages are never reported as failed.
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>(
-    (event: SQSEvent, context: Context) => runner.run(event, context),
-    { timeoutEarlyInMillis: 0 },
-  );
+  return (event: SQSEvent, context: Context) => runner.run(event, context);
 }
-

@@ -1,7 +1,14 @@
 import { type PayloadIssue } from '../contract';
 import { AwsCallFailedError, SdkError } from '../aws/errors';
 
-export { AwsCallFailedError, ClaimCheckCorruptError, ClaimCheckMissingError, RoutingDocumentInvalidError, SdkError } from '../aws/errors';
+export {
+  AwsCallFailedError,
+  ClaimCheckCorruptError,
+  ClaimCheckMissingError,
+  PlatformStackNotFoundError,
+  RoutingDocumentInvalidError,
+  SdkError,
+} from '../aws/errors';
 export type { RoutingDocumentProblem } from '../aws/errors';
 
 /**
@@ -139,8 +146,9 @@ export class TaskClientConfigError extends SdkError {
   public constructor(
     public readonly option: string,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -12,6 +12,7 @@ export {
   EtaTooFarError,
   LocalPlatformNotRunningError,
   PayloadInvalidError,
+  PlatformStackNotFoundError,
   PayloadTooLargeError,
   PublishOutcomeUnknownError,
   RoutingDocumentInvalidError,
@@ -40,9 +41,20 @@ export type {
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
 } from '../aws/routing-sources';
-export { localPlatformFile, readLocalPlatformDescription, taskClientOptionsFromPlatform } from './platform-options';
+export { localPlatformFile, readLocalPlatformDescription, taskClientOptionsFromPlatform, taskClientOptionsFromStack } from './platform-options';
 export type { LocalPlatformLocation } from './platform-options';
-export { DEFAULT_LOCAL_DATA_DIR, LOCAL_CREDENTIALS, PLATFORM_FILE, PlatformDescriptionInvalidError } from '../contract';
+export { DEFAULT_STAGE, readStackOutputs } from '../aws/stack-outputs';
+export type { DeployedStackOutputs, PlatformStackLocation } from '../aws/stack-outputs';
+export {
+  DEFAULT_LOCAL_DATA_DIR,
+  LOCAL_CREDENTIALS,
+  PLATFORM_FILE,
+  PlatformDescriptionInvalidError,
+  StackOutputsInvalidError,
+  parseStackOutputs,
+  platformStackName,
+} from '../contract';
+export type { PlatformStackOutputs } from '../contract';
 export type { LocalPlatformDescription } from '../contract';
 export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
 export type { PayloadPlacement, PlacementInput } from './sizing';

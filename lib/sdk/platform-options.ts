@@ -11,8 +11,9 @@ import {
   parseLocalPlatformDescription,
 } from '../contract';
 import { createAwsClients } from '../aws/clients';
+import { type PlatformStackLocation, readStackOutputs } from '../aws/stack-outputs';
 import { LocalPlatformNotRunningError } from './errors';
-import { type TaskClientOptions, taskClientOptionsFromOutputs } from './task-client-options';
+import { type TaskClientOptions, parseOutputsForClient, taskClientOptionsFromParsedOutputs } from './task-client-options';
 
 /** Where to find the running local platform. */
 export interface LocalPlatformLocation {
@@ -78,11 +79,12 @@ export function taskClientOptionsFromPlatform<const TTasks extends readonly Task
   extra: Partial<TaskClientOptions<TTasks>> & LocalPlatformLocation = {},
 ): TaskClientOptions<TTasks> {
   const { platformFile, dataDir, env, ...options } = extra;
-  const description = readLocalPlatformDescription(localPlatformFile({
+  const file = localPlatformFile({
     ...(platformFile === undefined ? {} : { platformFile }),
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(env === undefined ? {} : { env }),
-  }));
+  });
+  const description = readLocalPlatformDescription(file);
   const clients = createAwsClients({
     region: description.region,
     credentials: LOCAL_CREDENTIALS,
@@ -93,11 +95,43 @@ export function taskClientOptionsFromPlatform<const TTasks extends readonly Task
       [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
     },
   });
-  return taskClientOptionsFromOutputs<TTasks>(description.outputs, {
+  return taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(description.outputs, file), {
     clients,
     region: description.region,
     ...(description.routingFile === undefined ? {} : { routingFile: description.routingFile }),
     ...(description.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: description.maxDelaySeconds }),
+    ...options,
+  } as Partial<TaskClientOptions<TTasks>>);
+}
+
+/**
+ * Task client options for a deployed platform, read from the outputs of its stack `Bosun-<stage>` with one
+ * CloudFormation `DescribeStacks` call (the reader and the parser the CLI's `--aws` uses): every queue, the bucket,
+ * the table, the AppConfig ids of the routing document, the legacy queue and the platform's claim-check threshold,
+ * with AWS clients for that region and profile. `region` is both the stack's region and the publisher's region that
+ * routing rules match. Merge in anything else (tasks, a logger) through `extra`. Read it once at start-up, not per
+ * publish; the caller needs `cloudformation:DescribeStacks` on the stack besides the grants of publishing.
+ *
+ * @throws PlatformStackNotFoundError when the stack does not exist in that region.
+ * @throws TaskClientConfigError when its outputs are not a Bosun platform's.
+ * @example
+ * import { exampleTasks } from 'bosun/tasks';
+ * const bosun = createTaskClient(await taskClientOptionsFromStack({ stage: 'prod', region: 'eu-west-1', tasks: exampleTasks }));
+ */
+export async function taskClientOptionsFromStack<const TTasks extends readonly TaskDeclaration<unknown>[] = readonly TaskDeclaration[]>(
+  extra: Partial<TaskClientOptions<TTasks>> & PlatformStackLocation = {},
+): Promise<TaskClientOptions<TTasks>> {
+  const { stage, region, profile, cloudFormation, ...options } = extra;
+  const deployed = await readStackOutputs({
+    ...(stage === undefined ? {} : { stage }),
+    ...(region === undefined ? {} : { region }),
+    ...(profile === undefined ? {} : { profile }),
+    ...(cloudFormation === undefined ? {} : { cloudFormation }),
+  });
+  const clients = createAwsClients({ region: deployed.region, ...(profile === undefined ? {} : { profile }) });
+  return taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(deployed.outputs, `stack ${deployed.stackName} (${deployed.region})`), {
+    clients,
+    region: deployed.region,
     ...options,
   } as Partial<TaskClientOptions<TTasks>>);
 }

@@ -2,11 +2,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   type CustomDestination,
   Limits,
+  type PlatformStackOutputs,
   type RoutingDocumentSource,
-  StackOutput,
+  StackOutputsInvalidError,
   type TaskDeclaration,
   defaultRoutingDocument,
-  queueOutputKey,
+  parseStackOutputs,
 } from '../contract';
 import { ClaimCheckStore } from '../aws/claim-check';
 import { type AwsClients, createAwsClients } from '../aws/clients';
@@ -78,7 +79,9 @@ export interface TaskClientOptions<TTasks extends readonly TaskDeclaration<unkno
   /** Region the publisher runs in, matched by rules' `regions`. @default - `AWS_REGION` */
   readonly region?: string;
   /**
-   * Largest envelope sent inline, in bytes, 1 KiB – 1 MiB; larger payloads go to S3.
+   * Largest envelope sent inline, in bytes, 1 KiB – 1 MiB; larger payloads go to S3. The platform publishes its own
+   * as the stack output `ClaimCheckThresholdBytes`, which `taskClientOptionsFromOutputs` and the other
+   * `taskClientOptionsFrom*` helpers use.
    * @default 262144 (256 KiB)
    */
   readonly claimCheckThresholdBytes?: number;
@@ -244,10 +247,11 @@ export function resolveTaskClientOptions(options: TaskClientOptions<readonly Tas
 
 /**
  * Task client options from the platform stack's outputs (CloudFormation `DescribeStacks`, or the local platform's
- * `platform.json` `outputs`): every queue URL, the bucket, the table, the AppConfig ids and the legacy queue. Merge
- * in anything else (tasks, clients, a routing file).
+ * `platform.json` `outputs`), read with the contract's one parser of them (`parseStackOutputs`): every queue URL, the
+ * bucket, the table, the AppConfig ids, the legacy queue and the platform's claim-check threshold. Merge in anything
+ * else (tasks, clients, a routing file); `extra` wins over the outputs.
  *
- * @throws TaskClientConfigError when the outputs lack the queue names or a queue's URL.
+ * @throws TaskClientConfigError when the outputs lack the queue names or a queue's URL, or one is malformed.
  * @example
  * const client = createTaskClient(taskClientOptionsFromOutputs(outputs, { tasks: exampleTasks }));
  */
@@ -255,38 +259,34 @@ export function taskClientOptionsFromOutputs<const TTasks extends readonly TaskD
   outputs: Readonly<Record<string, string>>,
   extra: Partial<TaskClientOptions<TTasks>> = {},
 ): TaskClientOptions<TTasks> {
-  const namesJson = outputs[StackOutput.QUEUE_NAMES];
-  if (namesJson === undefined) {
-    throw new TaskClientConfigError('outputs', `stack outputs have no ${StackOutput.QUEUE_NAMES} (given keys: ${Object.keys(outputs).join(', ') || 'none'})`);
-  }
-  let names: unknown;
+  return taskClientOptionsFromParsedOutputs(parseOutputsForClient(outputs, 'stack outputs'), extra);
+}
+
+/**
+ * The contract's `parseStackOutputs`, its error translated into the SDK's `TaskClientConfigError` (option `outputs`).
+ * `source` names where the outputs came from in the message.
+ */
+export function parseOutputsForClient(outputs: Readonly<Record<string, string>>, source: string): PlatformStackOutputs {
   try {
-    names = JSON.parse(namesJson);
-  } catch {
-    names = undefined;
+    return parseStackOutputs(outputs, { source });
+  } catch (error) {
+    if (error instanceof StackOutputsInvalidError) throw new TaskClientConfigError('outputs', error.message, { cause: error });
+    throw error;
   }
-  if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
-    throw new TaskClientConfigError('outputs', `stack output ${StackOutput.QUEUE_NAMES} must be a JSON array of queue names`);
-  }
-  const queueUrls: Record<string, string> = {};
-  for (const name of names as string[]) {
-    const key = queueOutputKey(name, StackOutput.QUEUE_URL_SUFFIX);
-    const url = outputs[key];
-    if (url === undefined) throw new TaskClientConfigError('outputs', `stack outputs have no ${key} for queue "${name}"`);
-    queueUrls[name] = url;
-  }
-  const applicationId = outputs[StackOutput.APPCONFIG_APPLICATION_ID];
-  const environmentId = outputs[StackOutput.APPCONFIG_ENVIRONMENT_ID];
-  const profileId = outputs[StackOutput.APPCONFIG_PROFILE_ID];
-  const bucket = outputs[StackOutput.BUCKET_NAME];
-  const tableName = outputs[StackOutput.TABLE_NAME];
-  const legacyQueueUrl = outputs[StackOutput.LEGACY_QUEUE_URL];
+}
+
+/** Task client options from parsed stack outputs, `extra` over them. */
+export function taskClientOptionsFromParsedOutputs<const TTasks extends readonly TaskDeclaration<unknown>[] = readonly TaskDeclaration[]>(
+  parsed: PlatformStackOutputs,
+  extra: Partial<TaskClientOptions<TTasks>> = {},
+): TaskClientOptions<TTasks> {
   return {
-    queueUrls,
-    ...(bucket === undefined ? {} : { bucket }),
-    ...(tableName === undefined ? {} : { tableName }),
-    ...(legacyQueueUrl === undefined ? {} : { legacyQueueUrl }),
-    ...(applicationId && environmentId && profileId ? { appConfig: { applicationId, environmentId, profileId } } : {}),
+    queueUrls: Object.fromEntries(parsed.queues.map((queue) => [queue.name, queue.url])),
+    ...(parsed.bucketName === undefined ? {} : { bucket: parsed.bucketName }),
+    ...(parsed.tableName === undefined ? {} : { tableName: parsed.tableName }),
+    ...(parsed.legacyQueueUrl === undefined ? {} : { legacyQueueUrl: parsed.legacyQueueUrl }),
+    ...(parsed.appConfig === undefined ? {} : { appConfig: parsed.appConfig }),
+    ...(parsed.claimCheckThresholdBytes === undefined ? {} : { claimCheckThresholdBytes: parsed.claimCheckThresholdBytes }),
     ...extra,
   };
 }

@@ -1,5 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { platformStackName } from '../contract';
 import { PlatformStack } from './platform-stack';
 import { RECOMMENDED_CONTEXT } from './recommended-context';
 
@@ -32,7 +33,7 @@ export function createBosunApp(props: AppProps = {}, env: NodeJS.ProcessEnv = pr
   const stage = String(app.node.tryGetContext(AppContext.STAGE) ?? 'dev');
   const region = (app.node.tryGetContext(AppContext.REGION) as string | undefined) ?? env.CDK_DEFAULT_REGION;
   const alarmTopic = String(app.node.tryGetContext(AppContext.ALARM_TOPIC) ?? 'false') === 'true';
-  const stack = new PlatformStack(app, `Bosun-${stage}`, {
+  const stack = new PlatformStack(app, platformStackName(stage), {
     stage,
     env: { account: env.CDK_DEFAULT_ACCOUNT, region },
     createAlarmTopic: alarmTopic,

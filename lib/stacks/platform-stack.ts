@@ -189,6 +189,11 @@ export class PlatformStack extends Stack {
     };
     output(StackOutput.STAGE, stage, 'Deployment stage');
     output(StackOutput.BUCKET_NAME, this.claimChecks.bucket.bucketName, 'Claim-check bucket');
+    output(
+      StackOutput.CLAIM_CHECK_THRESHOLD_BYTES,
+      String(this.claimChecks.claimCheckThreshold.toBytes()),
+      'Largest envelope producers send inline, in bytes; larger payloads go to the claim-check bucket',
+    );
     output(StackOutput.TABLE_NAME, this.taskState.table.tableName, 'Task-state table');
     output(StackOutput.APPCONFIG_APPLICATION_ID, this.routing.application.applicationId, 'AppConfig application of the routing flags');
     output(StackOutput.APPCONFIG_ENVIRONMENT_ID, this.routing.environment.environmentId, 'AppConfig environment of the routing flags');

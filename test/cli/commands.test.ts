@@ -130,6 +130,36 @@ describe('bosun commands against the emulators', () => {
       expect(result.stdout).toMatch(/│ 0 │ reports-to-bulk │ tasks report\.\* +│ bulk +│ reports are heavy │/);
     });
 
+    it('fits the rules table to the terminal, wrapping long descriptions without cutting them', async () => {
+      const description = 'reports are heavy and slow, so they go to the bulk queue whose consumer has more memory and time';
+      await writeFile(platform.routingFile, JSON.stringify({ ...ROUTING, rules: [{ ...ROUTING.rules[0], description }, ROUTING.rules[1]] }));
+
+      const result = await bosun(['flags', 'show', '--data-dir', platform.dataDir], {}, 80);
+      await writeFile(platform.routingFile, JSON.stringify(ROUTING));
+
+      expect(result.code).toBe(0);
+      expect(Math.max(...result.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(80);
+      const descriptionCells = result.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('│'))
+        .map((line) => line.split('│')[5]?.trim() ?? '')
+        .join('');
+      expect(descriptionCells.replace(/\s+/g, '')).toContain(description.replace(/\s+/g, ''));
+    });
+
+    it('wraps the problems of an invalid file to the terminal', async () => {
+      const file = path.join(platform.dataDir, 'narrow.json');
+      await writeFile(file, JSON.stringify({ version: 1, defaultDestination: 'default', rules: [{ id: 'a', destination: 'bulk', percentage: 150 }] }));
+
+      const result = await bosun(['flags', 'validate', file], {}, 40);
+
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('INVALID');
+      const tableLines = result.stdout.split('\n').filter((line) => /^[│┌└├]/.test(line));
+      expect(Math.max(...tableLines.map((line) => line.length))).toBeLessThanOrEqual(40);
+      expect(tableLines.join('\n')).toMatch(/│ \/rules\/0\/percent │ must be <= 100 \( │\n│ age +│ given 150\) +│/);
+    });
+
     it('explains a decision with the rule that made it', async () => {
       const json = await bosun(['flags', 'explain', 'email.send', '--context', 'tenant=acme', '--data-dir', platform.dataDir, '--json']);
       const text = await bosun(['flags', 'explain', 'email.send', '--data-dir', platform.dataDir]);
@@ -214,7 +244,7 @@ describe('bosun commands against the emulators', () => {
 
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(
-        /^error: task "emial\.send" is not one of the declared tasks, so its payload cannot be validated \(known: email\.send, report\.render, demo\.flaky, .*\); check the name, or pass --no-validate to publish it unvalidated/,
+        /^error: task "emial\.send" is not declared in the example tasks, so its payload cannot be validated \(known: email\.send, report\.render, demo\.flaky, .*\); check the name, name the module that declares it with --tasks, or pass --no-validate to publish it unvalidated/,
       );
     });
 

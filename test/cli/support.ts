@@ -41,12 +41,16 @@ export function bufferIo(): BufferIo {
   };
 }
 
-/** Runs the CLI in-process and returns its exit status and output; `deps` replaces parts of its outside world. */
+/**
+ * Runs the CLI in-process and returns its exit status and output; `deps` replaces parts of its outside world, and
+ * `columns` makes standard output a terminal that wide.
+ */
 export async function bosun(
   argv: readonly string[],
   deps: Omit<CliDependencies, 'io'> = {},
+  columns?: number,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = bufferIo();
+  const io = { ...bufferIo(), ...(columns === undefined ? {} : { columns }) };
   const code = await runCli(argv, { ...deps, io });
   return { code, stdout: io.stdout(), stderr: io.stderr() };
 }

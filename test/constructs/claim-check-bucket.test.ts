@@ -72,7 +72,7 @@ describe('ClaimCheckBucket', () => {
     template.allResourcesProperties('AWS::S3::Bucket', { AccessControl: Match.absent() });
   });
 
-  it('bindTo sets the bucket and threshold env vars and grants get on claim-checks/*, put on task-results/*, and a prefix-limited list', () => {
+  it('bindTo sets the bucket env var and grants get on claim-checks/*, put on task-results/*, and a prefix-limited list', () => {
     const stack = testStack();
     const queue = new TaskQueue(stack, 'Q', { taskQueueName: 'default', visibilityTimeout: Duration.seconds(360) });
     const consumer = new TaskConsumer(stack, 'C', { queue, entry: FIXTURE_ENTRY, tasks: FIXTURE_TASKS, timeout: Duration.seconds(60) });
@@ -82,7 +82,6 @@ describe('ClaimCheckBucket', () => {
       Environment: {
         Variables: Match.objectLike({
           [EnvVar.BUCKET_NAME]: { Ref: Match.stringLikeRegexp('^BBucket') },
-          [EnvVar.CLAIM_CHECK_THRESHOLD_BYTES]: '131072',
         }),
       },
     });

@@ -148,8 +148,23 @@ describe('taskClientOptionsFromOutputs', () => {
   });
 
   it('says which output is missing', () => {
-    expect(() => taskClientOptionsFromOutputs({ QueueNames: '["default"]' })).toThrow('stack outputs have no DefaultQueueUrl for queue "default"');
-    expect(() => taskClientOptionsFromOutputs({ Stage: 'dev' })).toThrow('stack outputs have no QueueNames (given keys: Stage)');
+    expect(() => taskClientOptionsFromOutputs({ QueueNames: '["default"]' })).toThrow(TaskClientConfigError);
+    expect(() => taskClientOptionsFromOutputs({ QueueNames: '["default"]' })).toThrow(
+      'stack outputs: required outputs are missing: DefaultQueueUrl (outputs present: QueueNames)',
+    );
+    expect(() => taskClientOptionsFromOutputs({ Stage: 'dev' })).toThrow(
+      'stack outputs: required outputs are missing: QueueNames (outputs present: Stage)',
+    );
+  });
+
+  it("takes the platform's claim-check threshold, and rejects one that SQS could not carry", () => {
+    const outputs = { QueueNames: '["default"]', DefaultQueueUrl: 'https://q/default' };
+
+    expect(taskClientOptionsFromOutputs({ ...outputs, ClaimCheckThresholdBytes: '131072' }).claimCheckThresholdBytes).toBe(131_072);
+    expect(taskClientOptionsFromOutputs(outputs)).not.toHaveProperty('claimCheckThresholdBytes');
+    expect(() => taskClientOptionsFromOutputs({ ...outputs, ClaimCheckThresholdBytes: '2097152' })).toThrow(
+      'stack outputs: output ClaimCheckThresholdBytes must be a whole number of bytes between 1024 and 1048576 (given "2097152")',
+    );
   });
 });
 

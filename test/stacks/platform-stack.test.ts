@@ -9,6 +9,7 @@ import {
   RECOMMENDED_CONTEXT,
 } from '../../lib/stacks';
 import { ConstructPropsInvalidError } from '../../lib/constructs';
+import { taskClientOptionsFromOutputs } from '../../lib/sdk';
 import { thrownBy } from '../constructs/helpers';
 
 function synthStack(stage = 'test', definition: PlatformDefinition = DEFAULT_PLATFORM, app = newApp()) {
@@ -104,7 +105,6 @@ describe('PlatformStack', () => {
       EnvVar.MAX_RECEIVE_COUNT,
       EnvVar.BUCKET_NAME,
       EnvVar.TABLE_NAME,
-      EnvVar.CLAIM_CHECK_THRESHOLD_BYTES,
       EnvVar.APPCONFIG_APPLICATION_ID,
       EnvVar.APPCONFIG_ENVIRONMENT_ID,
       EnvVar.APPCONFIG_PROFILE_ID,
@@ -117,7 +117,6 @@ describe('PlatformStack', () => {
       const vars = fn.Properties.Environment.Variables;
       expect(Object.keys(vars)).toEqual(expect.arrayContaining(required));
       expect(vars[EnvVar.STAGE]).toBe('test');
-      expect(vars[EnvVar.CLAIM_CHECK_THRESHOLD_BYTES]).toBe('262144');
       expect(vars.POWERTOOLS_METRICS_NAMESPACE).toBe('Bosun');
       for (const value of Object.values(vars)) expect(isSimpleIntrinsic(value)).toBe(true);
     }
@@ -142,6 +141,7 @@ describe('PlatformStack', () => {
     const expected = [
       StackOutput.STAGE,
       StackOutput.BUCKET_NAME,
+      StackOutput.CLAIM_CHECK_THRESHOLD_BYTES,
       StackOutput.TABLE_NAME,
       StackOutput.APPCONFIG_APPLICATION_ID,
       StackOutput.APPCONFIG_ENVIRONMENT_ID,
@@ -157,8 +157,22 @@ describe('PlatformStack', () => {
     expect(Object.keys(outputs).sort()).toEqual([...expected].sort());
     expect(outputs[StackOutput.QUEUE_NAMES]!.Value).toBe('["default","bulk"]');
     expect(outputs[StackOutput.STAGE]!.Value).toBe('test');
+    expect(outputs[StackOutput.CLAIM_CHECK_THRESHOLD_BYTES]!.Value).toBe('262144');
     expect(outputs.BulkDlqUrl!.Value).toEqual({ Ref: expect.stringMatching(/^BulkQueueDeadLetterQueue/) });
     expect(outputs.DefaultQueueArn!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DefaultQueue[0-9A-F]{8}$/), 'Arn'] });
+  });
+
+  it("publishes the definition's claim-check threshold as an output, and producers built from the outputs use it", () => {
+    // GIVEN a platform whose payloads above 128 KiB go to S3
+    const { template: custom } = synthStack('test', { ...DEFAULT_PLATFORM, claimCheckThreshold: Size.kibibytes(128) });
+    // WHEN a producer takes its options from the stack outputs
+    const outputs = custom.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const literal = Object.fromEntries(
+      Object.entries(outputs).map(([key, output]) => [key, typeof output.Value === 'string' ? output.Value : `resolved-${key}`]),
+    );
+    // THEN its threshold is the platform's
+    expect(outputs[StackOutput.CLAIM_CHECK_THRESHOLD_BYTES]!.Value).toBe('131072');
+    expect(taskClientOptionsFromOutputs(literal).claimCheckThresholdBytes).toBe(131_072);
   });
 
   it('lets two stages live side by side in one account', () => {
