@@ -110,7 +110,11 @@ export class EventSourcePoller {
   private readonly windowMs: number;
   private readonly concurrency: number;
   private readonly waitTimeSeconds: number;
-  private readonly abort = new AbortController();
+  /**
+   * One controller per poll loop: the SDK adds an abort listener per request to the signal it is given, so one signal
+   * shared by more than 10 concurrent long polls trips Node's MaxListenersExceededWarning.
+   */
+  private readonly aborts = new Set<AbortController>();
   private loops: Promise<void>[] = [];
   private running = false;
   private counters = {
@@ -148,24 +152,30 @@ export class EventSourcePoller {
   /** Stops receiving, lets in-flight invocations finish (and their deletes land), then resolves. */
   public async stop(): Promise<void> {
     this.running = false;
-    this.abort.abort();
+    for (const abort of this.aborts) abort.abort();
     await Promise.all(this.loops);
   }
 
   private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        const batch = await this.gatherBatch();
-        if (batch.length > 0) await this.process(batch);
-      } catch (error) {
-        if (!this.running) return;
-        this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
-        await sleep(1000);
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    try {
+      while (this.running) {
+        try {
+          const batch = await this.gatherBatch(abort.signal);
+          if (batch.length > 0) await this.process(batch);
+        } catch (error) {
+          if (!this.running) return;
+          this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
+          await sleep(1000);
+        }
       }
+    } finally {
+      this.aborts.delete(abort);
     }
   }
 
-  private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
+  private async receive(max: number, waitTimeSeconds: number, signal: AbortSignal): Promise<Message[]> {
     const response = await this.props.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.props.queueUrl,
@@ -174,13 +184,13 @@ export class EventSourcePoller {
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
-      { abortSignal: this.abort.signal },
+      { abortSignal: signal },
     );
     return response.Messages ?? [];
   }
 
-  private async gatherBatch(): Promise<Message[]> {
-    const batch = await this.receive(this.batchSize, this.waitTimeSeconds);
+  private async gatherBatch(signal: AbortSignal): Promise<Message[]> {
+    const batch = await this.receive(this.batchSize, this.waitTimeSeconds, signal);
     if (batch.length === 0) return batch;
     let bytes = batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
     const deadline = Date.now() + this.windowMs;
@@ -191,7 +201,7 @@ export class EventSourcePoller {
       const waitSeconds = Math.min(Math.floor(remainingMs / 1000), SQS_MAX_WAIT_TIME_SECONDS);
       let more: Message[];
       try {
-        more = await this.receive(this.batchSize - batch.length, waitSeconds);
+        more = await this.receive(this.batchSize - batch.length, waitSeconds, signal);
       } catch (error) {
         if (!this.running) break;
         throw error;

@@ -7,7 +7,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { LocalOptionError } from '../../local/errors';
 import { type BatchOutcome, EventSourcePoller, type EventSourcePollerProps } from '../../local/event-source-poller';
 import { LocalFunction } from '../../local/local-function';
@@ -243,6 +245,21 @@ describe('EventSourcePoller', () => {
 
     expect(harness.outcomes).toEqual([{ received: 1, deleted: 1, returned: 0 }]);
     expect(await depth(queue)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('runs 50 poll loops without a MaxListenersExceededWarning, and stop() ends every long poll at once', async () => {
+    // In a process of its own: Node's process warnings never reach jest's sandboxed `process`.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'support', 'poll-with-many-loops.ts'), emulatorEndpoints().sqsEndpoint, region, '50'],
+      { cwd: path.resolve(__dirname, '..', '..'), timeout: 25_000 },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { warnings: string[]; processed: number; stopMs: number };
+
+    expect(result.processed).toBe(1);
+    expect(result.warnings).toEqual([]);
+    // Each of the 50 loops sits in a 20 s long poll when stop() is called; aborting must end them all now.
+    expect(result.stopMs).toBeLessThan(5_000);
   });
 
   it('rejects settings outside what the event source mapping allows', () => {
