@@ -65,6 +65,7 @@ describe('bosun installed into a service', () => {
         'dist/lambdas/tasks.js',
         'dist/local/fauxqs-server.mjs',
         'dist/local/function-worker.js',
+        'dist/local/dynamodb-local-loopback.java',
       ]),
     );
     expect(packedFiles.filter((file) => /^(test|bench|scratch)\/|\.map$|(?<!\.d)\.ts$/.test(file))).toEqual([]);
