@@ -13,6 +13,7 @@ export type { BatchOutcome, EventSourcePollerProps, PollerStats } from './event-
 export { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 export type { CfnResource, CfnTemplate, LocalResourceValues, PseudoParameters } from './intrinsics';
 export { LocalFunction } from './local-function';
+export { addLocalPlatformOptions, localPlatformOptionsOf } from './local-platform-command';
 export type { LocalFunctionProps } from './local-function';
 export { DEFAULT_DATA_DIR, LOCAL_STAGE, PLATFORM_FILE, ROUTING_FILE, startLocalPlatform } from './local-platform';
 export type { LocalConsumer, LocalPlatformDescription, LocalPlatformOptions, RunningLocalPlatform } from './local-platform';
