@@ -170,7 +170,7 @@ function asCliError(error: unknown): unknown {
   if (error instanceof PlatformDescriptionInvalidError) {
     return new CliPlatformInvalidError(error.source, error.problem, { cause: error });
   }
-  if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile);
+  if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile, error.exitedPid);
   return error;
 }
 

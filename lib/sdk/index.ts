@@ -40,7 +40,7 @@ export type {
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
 } from '../aws/routing-sources';
-export { localPlatformFile, readLocalPlatformDescription, taskClientOptionsFromPlatform } from './platform-options';
+export { localPlatformFile, processIsAlive, readLocalPlatformDescription, taskClientOptionsFromPlatform } from './platform-options';
 export type { LocalPlatformLocation } from './platform-options';
 export { DEFAULT_LOCAL_DATA_DIR, LOCAL_CREDENTIALS, PLATFORM_FILE, PlatformDescriptionInvalidError } from '../contract';
 export type { LocalPlatformDescription } from '../contract';
