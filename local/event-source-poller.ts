@@ -237,17 +237,26 @@ export class EventSourcePoller {
     return { Records: records };
   }
 
-  /** Message ids to keep on the queue according to a partial batch response, or `undefined` if it is invalid. */
-  private failedIds(batch: readonly Message[], response: unknown): Set<string> | undefined {
+  /**
+   * Message ids to keep on the queue according to a partial batch response, or why the response is invalid (Lambda
+   * then fails the whole batch). No response, no `batchItemFailures` or an empty list mean complete success.
+   */
+  private failedIds(batch: readonly Message[], response: unknown): Set<string> | { problem: string } {
     if (!this.props.reportBatchItemFailures || response === null || response === undefined) return new Set();
     const failures = (response as Partial<SQSBatchResponse>).batchItemFailures;
     if (failures === undefined || failures === null) return new Set();
-    if (!Array.isArray(failures)) return undefined;
+    if (!Array.isArray(failures)) {
+      return { problem: `the partial batch response's batchItemFailures is not a list (given ${typeof failures}); the whole batch failed` };
+    }
     const ids = new Set(batch.map((message) => message.MessageId));
     const failed = new Set<string>();
     for (const failure of failures as unknown[]) {
       const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-      if (typeof id !== 'string' || !ids.has(id)) return undefined;
+      if (typeof id !== 'string' || id === '') {
+        const given = id === undefined ? 'no itemIdentifier' : `itemIdentifier ${JSON.stringify(id)}`;
+        return { problem: `a failure of the partial batch response has no message id (given ${given}); the whole batch failed` };
+      }
+      if (!ids.has(id)) return { problem: 'the partial batch response names a message that is not in the batch; the whole batch failed' };
       failed.add(id);
     }
     return failed;
@@ -260,10 +269,9 @@ export class EventSourcePoller {
     let error: Error | undefined;
     try {
       const response = await this.props.invoke(this.toEvent(batch));
-      failed = this.failedIds(batch, response);
-      if (failed === undefined) {
-        error = new Error('the partial batch response names a message that is not in the batch; the whole batch failed');
-      }
+      const ids = this.failedIds(batch, response);
+      if (ids instanceof Set) failed = ids;
+      else error = new Error(ids.problem);
     } catch (thrown) {
       error = thrown instanceof Error ? thrown : new Error(String(thrown));
     }

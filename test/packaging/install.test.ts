@@ -66,6 +66,7 @@ describe('bosun installed into a service', () => {
         'dist/local/fauxqs-server.mjs',
         'dist/local/function-worker.js',
         'dist/local/dynamodb-local-loopback.java',
+        'dist/local/sqs-limits.mjs',
       ]),
     );
     expect(packedFiles.filter((file) => /^(test|bench|scratch)\/|\.map$|(?<!\.d)\.ts$/.test(file))).toEqual([]);
