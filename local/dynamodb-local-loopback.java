@@ -14,7 +14,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import software.amazon.dynamodb.services.local.main.ServerRunner;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 
-public class DynamoDbLocalLoopback {
+final class DynamoDbLocalLoopback {
   public static void main(String[] args) throws Exception {
     if (args.length < 1) {
       System.err.println("usage: dynamodb-local-loopback.java <host> [DynamoDB Local options]");
