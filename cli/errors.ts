@@ -86,17 +86,22 @@ export function exitCodeOf(error: unknown): number {
   return EXIT_FAILURE;
 }
 
-/** The default target, the local platform, is not running: its `platform.json` is absent. */
+/** The default target, the local platform, is not running: its `platform.json` is absent, or left by a process that exited. */
 export class CliPlatformNotRunningError extends CliError {
   public override readonly name = 'CliPlatformNotRunningError';
 
   public constructor(
     /** The `platform.json` path that was looked for. */
     public readonly platformFile: string,
+    /** The pid a leftover `platform.json` names, when that process has exited. */
+    public readonly exitedPid?: number,
   ) {
     super(
-      `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; ` +
-        'use --data-dir if it runs with another data directory, or --aws to target a deployed stack)',
+      exitedPid === undefined
+        ? `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; ` +
+            'use --data-dir if it runs with another data directory, or --aws to target a deployed stack)'
+        : `the local platform is not running (platform.json from pid ${exitedPid}, which has exited) — start it with ` +
+            `\`npm start\` (read ${platformFile})`,
     );
   }
 }

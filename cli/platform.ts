@@ -127,7 +127,7 @@ function asCliError(error: unknown): unknown {
   if (error instanceof PlatformDescriptionInvalidError || error instanceof StackOutputsInvalidError) {
     return new CliPlatformInvalidError(error.source, error.problem, { cause: error });
   }
-  if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile);
+  if (error instanceof LocalPlatformNotRunningError) return new CliPlatformNotRunningError(error.platformFile, error.exitedPid);
   return error;
 }
 

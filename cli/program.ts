@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { type CliClients, createCliClients } from './clients';
+import type { RunLocalPlatformOptions } from '../local/run-local-platform';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { type CliIo, renderJson } from './output';
 import { DEFAULT_DATA_DIR, type Platform, loadAwsPlatform, loadLocalPlatform } from './platform';
@@ -36,6 +37,8 @@ export interface CliDependencies {
   readonly loadPlatform?: (options: TargetOptions) => Promise<Platform>;
   /** Creates SDK clients for a platform. @default createCliClients */
   readonly createClients?: (platform: Platform) => CliClients;
+  /** Runs the local platform for `bosun dev`. @default - the local platform's `runLocalPlatform`, loaded when `dev` runs */
+  readonly runLocalPlatform?: (options: RunLocalPlatformOptions) => Promise<number>;
 }
 
 /**

@@ -45,6 +45,13 @@ export { LOCAL_CREDENTIALS } from '../lib/contract';
 
 const DYNAMODB_LOCAL_DIR = 'dynamodb_local_2026-01-16';
 
+/**
+ * The one address every emulator listens on. fauxqs' `startFauxqs` and DynamoDB Local's command line would both listen
+ * on every interface, letting anyone on the network read the queues, buckets and tables; `fauxqs-server.mjs` and
+ * `dynamodb-local-loopback.java` bind them here instead.
+ */
+export const LOOPBACK_HOST = '127.0.0.1';
+
 /** Finds a free TCP port on 127.0.0.1, or checks that a requested one is free. */
 export async function reservePort(port: number, label: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
@@ -58,7 +65,7 @@ export async function reservePort(port: number, label: string): Promise<number> 
         ),
       );
     });
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, LOOPBACK_HOST, () => {
       const address = server.address();
       const chosen = typeof address === 'object' && address !== null ? address.port : port;
       server.close(() => resolve(chosen));
@@ -108,12 +115,23 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Checks that Java 17 or newer is on the PATH, as DynamoDB Local needs it. */
+/**
+ * Checks that Java 17 or newer is on the PATH, as DynamoDB Local needs it, with the `jdk.compiler` module: the
+ * launcher that binds DynamoDB Local to 127.0.0.1 runs in Java's source-file mode. Debian's and Ubuntu's
+ * `openjdk-17-jre-headless` and every JDK have it; a jlinked JRE (for example Temurin's JRE images) does not.
+ */
 export function checkJava(): void {
-  const result = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const result = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
   if (result.error !== undefined || result.status !== 0) {
     throw new EmulatorStartError(
-      'DynamoDB Local needs Java 17 or newer on the PATH, and `java -version` failed; install a JRE (for example `apt-get install openjdk-17-jre-headless`)',
+      'DynamoDB Local needs Java 17 or newer on the PATH, and `java --list-modules` failed; install one (for example `apt-get install openjdk-17-jre-headless`)',
+    );
+  }
+  if (!/^jdk\.compiler@/m.test(result.stdout)) {
+    throw new EmulatorStartError(
+      'the Java on the PATH has no jdk.compiler module, which the launcher binding DynamoDB Local to 127.0.0.1 needs ' +
+        '(it runs in source-file mode); install a JDK 17 or a distribution JRE that includes it (for example ' +
+        '`apt-get install openjdk-17-jre-headless` or `openjdk-17-jdk-headless`)',
     );
   }
 }
@@ -145,8 +163,10 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   const dynamoArgs = [
     `-Djava.library.path=${path.join(dynamoDir, 'DynamoDBLocal_lib')}`,
     '-Xmx512m',
-    '-jar',
-    path.join(dynamoDir, 'DynamoDBLocal.jar'),
+    '-cp',
+    [path.join(dynamoDir, 'DynamoDBLocal.jar'), path.join(dynamoDir, 'DynamoDBLocal_lib', '*')].join(path.delimiter),
+    path.join(__dirname, 'dynamodb-local-loopback.java'),
+    LOOPBACK_HOST,
     '-port',
     String(dynamoDbPort),
     '-disableTelemetry',
@@ -160,18 +180,18 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
   };
   try {
     await Promise.all([
-      waitForHttp(`http://127.0.0.1:${fauxqsPort}/`, fauxqs, 'fauxqs', timeoutMs),
-      waitForHttp(`http://127.0.0.1:${dynamoDbPort}/`, dynamo, 'DynamoDB Local', timeoutMs),
+      waitForHttp(`http://${LOOPBACK_HOST}:${fauxqsPort}/`, fauxqs, 'fauxqs', timeoutMs),
+      waitForHttp(`http://${LOOPBACK_HOST}:${dynamoDbPort}/`, dynamo, 'DynamoDB Local', timeoutMs),
     ]);
   } catch (error) {
     await stop();
     throw error;
   }
-  const sqsEndpoint = `http://127.0.0.1:${fauxqsPort}`;
+  const sqsEndpoint = `http://${LOOPBACK_HOST}:${fauxqsPort}`;
   return {
     sqsEndpoint,
     s3Endpoint: sqsEndpoint,
-    dynamoDbEndpoint: `http://127.0.0.1:${dynamoDbPort}`,
+    dynamoDbEndpoint: `http://${LOOPBACK_HOST}:${dynamoDbPort}`,
     region,
     stop,
   };

@@ -75,3 +75,23 @@ export class LocalOptionError extends LocalPlatformError {
     super(message);
   }
 }
+
+/**
+ * Another local platform already runs on this data directory (its lock names a live process); a second one would take
+ * over its `platform.json` and `routing.json` and delete the first one's description when it stops.
+ */
+export class LocalPlatformRunningError extends LocalPlatformError {
+  public override readonly name = 'LocalPlatformRunningError';
+
+  public constructor(
+    /** The data directory both would use. */
+    public readonly dataDir: string,
+    /** The pid of the platform that runs there. */
+    public readonly pid: number,
+  ) {
+    super(
+      `a local platform already runs on ${dataDir} (pid ${pid}${pid === process.pid ? ', this process' : ''}); stop it ` +
+        '(Ctrl-C in its terminal) or start this one with another --data-dir',
+    );
+  }
+}

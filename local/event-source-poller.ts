@@ -110,7 +110,11 @@ export class EventSourcePoller {
   private readonly windowMs: number;
   private readonly concurrency: number;
   private readonly waitTimeSeconds: number;
-  private readonly abort = new AbortController();
+  /**
+   * One controller per poll loop: the SDK adds an abort listener per request to the signal it is given, so one signal
+   * shared by more than 10 concurrent long polls trips Node's MaxListenersExceededWarning.
+   */
+  private readonly aborts = new Set<AbortController>();
   private loops: Promise<void>[] = [];
   private running = false;
   private counters = {
@@ -148,24 +152,30 @@ export class EventSourcePoller {
   /** Stops receiving, lets in-flight invocations finish (and their deletes land), then resolves. */
   public async stop(): Promise<void> {
     this.running = false;
-    this.abort.abort();
+    for (const abort of this.aborts) abort.abort();
     await Promise.all(this.loops);
   }
 
   private async loop(): Promise<void> {
-    while (this.running) {
-      try {
-        const batch = await this.gatherBatch();
-        if (batch.length > 0) await this.process(batch);
-      } catch (error) {
-        if (!this.running) return;
-        this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
-        await sleep(1000);
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    try {
+      while (this.running) {
+        try {
+          const batch = await this.gatherBatch(abort.signal);
+          if (batch.length > 0) await this.process(batch);
+        } catch (error) {
+          if (!this.running) return;
+          this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
+          await sleep(1000);
+        }
       }
+    } finally {
+      this.aborts.delete(abort);
     }
   }
 
-  private async receive(max: number, waitTimeSeconds: number): Promise<Message[]> {
+  private async receive(max: number, waitTimeSeconds: number, signal: AbortSignal): Promise<Message[]> {
     const response = await this.props.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: this.props.queueUrl,
@@ -174,13 +184,13 @@ export class EventSourcePoller {
         MessageSystemAttributeNames: ['All'],
         MessageAttributeNames: ['All'],
       }),
-      { abortSignal: this.abort.signal },
+      { abortSignal: signal },
     );
     return response.Messages ?? [];
   }
 
-  private async gatherBatch(): Promise<Message[]> {
-    const batch = await this.receive(this.batchSize, this.waitTimeSeconds);
+  private async gatherBatch(signal: AbortSignal): Promise<Message[]> {
+    const batch = await this.receive(this.batchSize, this.waitTimeSeconds, signal);
     if (batch.length === 0) return batch;
     let bytes = batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
     const deadline = Date.now() + this.windowMs;
@@ -191,7 +201,7 @@ export class EventSourcePoller {
       const waitSeconds = Math.min(Math.floor(remainingMs / 1000), SQS_MAX_WAIT_TIME_SECONDS);
       let more: Message[];
       try {
-        more = await this.receive(this.batchSize - batch.length, waitSeconds);
+        more = await this.receive(this.batchSize - batch.length, waitSeconds, signal);
       } catch (error) {
         if (!this.running) break;
         throw error;
@@ -227,17 +237,26 @@ export class EventSourcePoller {
     return { Records: records };
   }
 
-  /** Message ids to keep on the queue according to a partial batch response, or `undefined` if it is invalid. */
-  private failedIds(batch: readonly Message[], response: unknown): Set<string> | undefined {
+  /**
+   * Message ids to keep on the queue according to a partial batch response, or why the response is invalid (Lambda
+   * then fails the whole batch). No response, no `batchItemFailures` or an empty list mean complete success.
+   */
+  private failedIds(batch: readonly Message[], response: unknown): Set<string> | { problem: string } {
     if (!this.props.reportBatchItemFailures || response === null || response === undefined) return new Set();
     const failures = (response as Partial<SQSBatchResponse>).batchItemFailures;
     if (failures === undefined || failures === null) return new Set();
-    if (!Array.isArray(failures)) return undefined;
+    if (!Array.isArray(failures)) {
+      return { problem: `the partial batch response's batchItemFailures is not a list (given ${typeof failures}); the whole batch failed` };
+    }
     const ids = new Set(batch.map((message) => message.MessageId));
     const failed = new Set<string>();
     for (const failure of failures as unknown[]) {
       const id = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-      if (typeof id !== 'string' || !ids.has(id)) return undefined;
+      if (typeof id !== 'string' || id === '') {
+        const given = id === undefined ? 'no itemIdentifier' : `itemIdentifier ${JSON.stringify(id)}`;
+        return { problem: `a failure of the partial batch response has no message id (given ${given}); the whole batch failed` };
+      }
+      if (!ids.has(id)) return { problem: 'the partial batch response names a message that is not in the batch; the whole batch failed' };
       failed.add(id);
     }
     return failed;
@@ -250,10 +269,9 @@ export class EventSourcePoller {
     let error: Error | undefined;
     try {
       const response = await this.props.invoke(this.toEvent(batch));
-      failed = this.failedIds(batch, response);
-      if (failed === undefined) {
-        error = new Error('the partial batch response names a message that is not in the batch; the whole batch failed');
-      }
+      const ids = this.failedIds(batch, response);
+      if (ids instanceof Set) failed = ids;
+      else error = new Error(ids.problem);
     } catch (thrown) {
       error = thrown instanceof Error ? thrown : new Error(String(thrown));
     }

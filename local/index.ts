@@ -5,6 +5,7 @@ export {
   LocalFunctionTimeoutError,
   LocalOptionError,
   LocalPlatformError,
+  LocalPlatformRunningError,
   LocalSynthError,
   LocalTemplateError,
 } from './errors';
@@ -13,11 +14,22 @@ export type { BatchOutcome, EventSourcePollerProps, PollerStats } from './event-
 export { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 export type { CfnResource, CfnTemplate, LocalResourceValues, PseudoParameters } from './intrinsics';
 export { LocalFunction } from './local-function';
+export { addLocalPlatformOptions, localPlatformOptionsOf } from './local-platform-command';
 export type { LocalFunctionProps } from './local-function';
 export { DEFAULT_DATA_DIR, LOCAL_STAGE, PLATFORM_FILE, ROUTING_FILE, startLocalPlatform } from './local-platform';
 export type { LocalConsumer, LocalPlatformDescription, LocalPlatformOptions, RunningLocalPlatform } from './local-platform';
 export { parseLocalPlatformArgs } from './main';
+export { PLATFORM_LOCK_FILE, acquirePlatformLock } from './platform-lock';
+export type { PlatformLock } from './platform-lock';
 export { readPlatformTemplate } from './platform-template';
+export {
+  ROUTING_IN_FORCE_FILE,
+  ROUTING_REJECTED_FILE,
+  ROUTING_WRITTEN_HASH_FILE,
+  prepareRoutingFile,
+  watchRoutingFile,
+} from './routing-file';
+export type { PreparedRoutingFile, RoutingFileWatch, WatchRoutingFileOptions } from './routing-file';
 export type { PlatformTemplate } from './platform-template';
 export { createPlatformTaskClient } from './platform-client';
 export { demoResultsTable, runLocalPlatform } from './run-local-platform';

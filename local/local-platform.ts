@@ -3,9 +3,18 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_LOCAL_DATA_DIR, EnvVar, Limits, type LocalPlatformDescription, PLATFORM_FILE } from '../lib/contract';
+import {
+  DEFAULT_LOCAL_DATA_DIR,
+  EnvVar,
+  Limits,
+  type LocalPlatformDescription,
+  PLATFORM_FILE,
+  parseLocalPlatformDescription,
+} from '../lib/contract';
 import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators } from './emulators';
 import { LocalOptionError, LocalTemplateError } from './errors';
+import { acquirePlatformLock, type PlatformLock } from './platform-lock';
+import { prepareRoutingFile, watchRoutingFile } from './routing-file';
 import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { LocalFunction } from './local-function';
@@ -18,7 +27,7 @@ export const DEFAULT_DATA_DIR = DEFAULT_LOCAL_DATA_DIR;
 /** File the running platform writes into its data directory for the `bosun` CLI and the SDK (one schema, in the contract). */
 export { PLATFORM_FILE };
 export type { LocalPlatformDescription };
-/** The routing document file consumers read (and reload when it changes). */
+/** The routing document people edit; the platform puts each valid save in force (`routing.in-force.json`). */
 export const ROUTING_FILE = 'routing.json';
 /** Stage of the local platform: the stack is synthesized as `Bosun-local`. */
 export const LOCAL_STAGE = 'local';
@@ -82,7 +91,10 @@ export interface RunningLocalPlatform {
   readonly description: LocalPlatformDescription;
   readonly dataDir: string;
   readonly platformFile: string;
+  /** The routing document to edit (`<dataDir>/routing.json`): every valid save is put in force at once. */
   readonly routingFile: string;
+  /** The last valid version of `routingFile`, which the consumers and local producers read (see `watchRoutingFile`). */
+  readonly inForceRoutingFile: string;
   /** Queues by logical id. */
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly consumers: readonly LocalConsumer[];
@@ -138,6 +150,35 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const dataDir = path.resolve(projectRoot, options.dataDir ?? DEFAULT_DATA_DIR);
   const region = options.region ?? 'us-east-1';
   fs.mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
+  const lock = acquirePlatformLock(dataDir);
+  if (lock.replacedPid !== undefined) log(`replaced the lock of pid ${lock.replacedPid}, which exited without stopping its platform`);
+  try {
+    const platform = await startLocked(options, { log, projectRoot, dataDir, region, lock });
+    return platform;
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+interface LockedStart {
+  readonly log: (line: string) => void;
+  readonly projectRoot: string;
+  readonly dataDir: string;
+  readonly region: string;
+  readonly lock: PlatformLock;
+}
+
+/** Reads the pid a `platform.json` names, if it is there and names one. */
+function describedPid(platformFile: string): number | undefined {
+  try {
+    return parseLocalPlatformDescription(fs.readFileSync(platformFile, 'utf8'), platformFile).pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function startLocked(options: LocalPlatformOptions, { log, projectRoot, dataDir, region, lock }: LockedStart): Promise<RunningLocalPlatform> {
   // Fail on a taken port before the slow synth, not after it.
   if ((options.sqsPort ?? 0) !== 0) await reservePort(options.sqsPort!, 'fauxqs (SQS/S3)');
   if ((options.dynamoDbPort ?? 0) !== 0) await reservePort(options.dynamoDbPort!, 'DynamoDB Local');
@@ -197,7 +238,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     log(`created ${queues.size} queues, ${platform.buckets.length} buckets, ${platform.tables.length} tables`);
 
     const routingFile = path.join(dataDir, ROUTING_FILE);
-    fs.writeFileSync(routingFile, resolveRoutingDocument(platform, resolver));
+    const prepared = prepareRoutingFile(routingFile, resolveRoutingDocument(platform, resolver));
+    if (prepared.note !== undefined) log(prepared.note);
+    const routingWatch = watchRoutingFile({ routingFile, log });
+    cleanups.push(async () => routingWatch.stop());
 
     const clientEnvironment: Record<string, string> = {
       AWS_REGION: region,
@@ -232,7 +276,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         env: {
           ...templateEnv,
           ...clientEnvironment,
-          [EnvVar.ROUTING_FILE]: routingFile,
+          [EnvVar.ROUTING_FILE]: routingWatch.inForceFile,
           ...(options.maxDelaySeconds === undefined ? {} : { [EnvVar.MAX_DELAY_SECONDS]: String(options.maxDelaySeconds) }),
           AWS_LAMBDA_FUNCTION_NAME: definition.functionName,
           AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memorySizeMb),
@@ -292,15 +336,20 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       stage: LOCAL_STAGE,
       region,
       endpoints: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
-      routingFile,
+      routingFile: routingWatch.inForceFile,
       outputs,
       pid: process.pid,
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
     };
     const platformFile = path.join(dataDir, PLATFORM_FILE);
+    const leftBy = describedPid(platformFile);
+    if (leftBy !== undefined && leftBy !== process.pid) {
+      log(`replaced ${platformFile}, left by pid ${leftBy}, which exited without stopping its platform`);
+    }
     fs.writeFileSync(platformFile, `${JSON.stringify(description, null, 2)}\n`);
     cleanups.push(async () => {
-      fs.rmSync(platformFile, { force: true });
+      // The lock keeps other platforms off this data directory; still, remove only the description this one wrote.
+      if (describedPid(platformFile) === process.pid) fs.rmSync(platformFile, { force: true });
     });
     log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; description in ${platformFile}`);
 
@@ -310,12 +359,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       dataDir,
       platformFile,
       routingFile,
+      inForceRoutingFile: routingWatch.inForceFile,
       queues,
       consumers,
       clientEnvironment,
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
       stop: () => {
-        stopping ??= cleanup();
+        stopping ??= cleanup().finally(() => lock.release());
         return stopping;
       },
     };

@@ -21,7 +21,7 @@ export function createPlatformTaskClient<const TTasks extends readonly TaskDecla
     taskClientOptionsFromOutputs<TTasks>(platform.description.outputs, {
       ...(tasks === undefined ? {} : { tasks }),
       clients: createAwsClients({ env: platform.clientEnvironment, credentials: LOCAL_CREDENTIALS }),
-      routingFile: platform.routingFile,
+      routingFile: platform.inForceRoutingFile,
       region: platform.description.region,
       ...(platform.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: platform.maxDelaySeconds }),
     }),

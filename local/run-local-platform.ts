@@ -97,7 +97,7 @@ export async function runLocalPlatform(
   let exitCode = 0;
   try {
     print(settingsTable(platform));
-    print(`routing document: ${platform.routingFile} (edits apply without a restart)`);
+    print(`routing document: ${platform.routingFile} (each valid save is in force at once; an invalid one is reported here)`);
     print(`platform description for the CLI: ${platform.platformFile}`);
     print(`function logs: ${platform.dataDir}/logs/`);
     if (options.demo !== false) {

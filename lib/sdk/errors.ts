@@ -214,10 +214,10 @@ export class PublishOutcomeUnknownError extends AwsCallFailedError {
 
 /**
  * No local platform is running where the SDK looked: its `platform.json` does not exist (the platform removes it when
- * it stops).
+ * it stops), or it was left by a process that has exited without stopping (`exitedPid`).
  *
  * @example
- * catch (e) { if (e instanceof LocalPlatformNotRunningError) console.log(e.platformFile) }
+ * catch (e) { if (e instanceof LocalPlatformNotRunningError) console.log(e.platformFile, e.exitedPid) }
  */
 export class LocalPlatformNotRunningError extends SdkError {
   public override readonly name = 'LocalPlatformNotRunningError';
@@ -225,12 +225,23 @@ export class LocalPlatformNotRunningError extends SdkError {
   public constructor(
     /** The `platform.json` path that was looked for. */
     public readonly platformFile: string,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      /** The pid a leftover `platform.json` names, when that process has exited. */
+      exitedPid?: number;
+    },
   ) {
     super(
-      `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; set BOSUN_PLATFORM to ` +
-        'its platform.json, or pass platformFile or dataDir)',
-      options,
+      options?.exitedPid === undefined
+        ? `no local platform is running: start it with \`npm start\` (looked for ${platformFile}; set BOSUN_PLATFORM to ` +
+            'its platform.json, or pass platformFile or dataDir)'
+        : `the local platform is not running (${platformFile} is from pid ${options.exitedPid}, which has exited) — ` +
+            'start it with `npm start`',
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    if (options?.exitedPid !== undefined) this.exitedPid = options.exitedPid;
   }
+
+  /** The pid a leftover `platform.json` names, when that process has exited. */
+  public readonly exitedPid?: number;
 }

@@ -41,7 +41,13 @@ export type {
   RoutingSourceState,
   ValidateRoutingDocumentOptions,
 } from '../aws/routing-sources';
-export { localPlatformFile, readLocalPlatformDescription, taskClientOptionsFromPlatform, taskClientOptionsFromStack } from './platform-options';
+export {
+  localPlatformFile,
+  processIsAlive,
+  readLocalPlatformDescription,
+  taskClientOptionsFromPlatform,
+  taskClientOptionsFromStack,
+} from './platform-options';
 export type { LocalPlatformLocation } from './platform-options';
 export { DEFAULT_STAGE, readStackOutputs } from '../aws/stack-outputs';
 export type { DeployedStackOutputs, PlatformStackLocation } from '../aws/stack-outputs';

@@ -40,10 +40,26 @@ export function localPlatformFile(location: LocalPlatformLocation = {}): string 
 }
 
 /**
+ * Whether a process with this pid runs on this machine (`kill(pid, 0)`: a process of another user counts as running).
+ *
+ * @example
+ * if (!processIsAlive(description.pid)) console.log('left over by a process that exited');
+ */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
  * Reads the running local platform's description from its `platform.json`, with `routingFile` made absolute. The one
  * reader of that file: the CLI and {@link taskClientOptionsFromPlatform} both use it.
  *
- * @throws LocalPlatformNotRunningError when the file does not exist.
+ * @throws LocalPlatformNotRunningError when the file does not exist, or names a pid that has exited (a platform
+ *   killed without stopping leaves its `platform.json` behind; its endpoints would only answer ECONNREFUSED).
  * @throws PlatformDescriptionInvalidError when it cannot be read or is not a platform description.
  * @example
  * const { outputs, endpoints } = readLocalPlatformDescription(localPlatformFile());
@@ -57,6 +73,9 @@ export function readLocalPlatformDescription(file: string): LocalPlatformDescrip
     throw new PlatformDescriptionInvalidError(file, `cannot be read (${(error as Error).message})`, { cause: error });
   }
   const description = parseLocalPlatformDescription(text, file);
+  if (description.pid !== undefined && !processIsAlive(description.pid)) {
+    throw new LocalPlatformNotRunningError(file, { exitedPid: description.pid });
+  }
   return description.routingFile === undefined
     ? description
     : { ...description, routingFile: path.resolve(path.dirname(file), description.routingFile) };

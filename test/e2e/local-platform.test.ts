@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,7 +9,9 @@ import type { TaskClient } from '../../lib/sdk/task-client';
 import { runDemo } from '../../local/demo';
 import { createPlatformTaskClient } from '../../local/platform-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
+import { LocalPlatformRunningError } from '../../local/errors';
 import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
+import { PLATFORM_LOCK_FILE } from '../../local/platform-lock';
 
 // One local platform for the whole suite, with short visibility timeouts, a 2 s ETA hop and a 20 s function timeout
 // (enough for every example task's time limit plus the runtime's safety margin) so it runs in about two minutes; the stack definition itself is untouched.
@@ -23,13 +25,36 @@ let platform: RunningLocalPlatform;
 let client: TaskClient;
 let sqs: SQSClient;
 let s3: S3Client;
+/** What the platform logged while starting. */
+const startLog: string[] = [];
+/** The pid of a "platform" that was killed without stopping: it left its lock and platform.json behind. */
+let killedPid: number;
 
 jest.setTimeout(180_000);
 
 beforeAll(async () => {
+  const killed = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await new Promise((resolve) => killed.once('exit', resolve));
+  killedPid = killed.pid!;
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+  // A run that died mid-test may have left an edited routing.json, which a start keeps; these tests start from the template's.
+  fs.rmSync(path.join(DATA_DIR, 'routing.json'), { force: true });
+  fs.writeFileSync(path.join(DATA_DIR, PLATFORM_LOCK_FILE), `${killedPid}\n`);
+  const dead = 'http://127.0.0.1:9';
+  fs.writeFileSync(
+    path.join(DATA_DIR, 'platform.json'),
+    JSON.stringify({
+      stage: 'local',
+      region: 'us-east-1',
+      endpoints: { sqs: dead, s3: dead, dynamodb: dead },
+      outputs: { QueueNames: '["default"]', DefaultQueueUrl: `${dead}/q`, TableName: 't' },
+      pid: killedPid,
+    }),
+  );
   platform = await startLocalPlatform({
     projectRoot: PROJECT_ROOT,
     dataDir: DATA_DIR,
+    log: (line) => startLog.push(line),
     visibilityTimeoutSeconds: 2,
     maxDelaySeconds: MAX_DELAY_SECONDS,
     maxConcurrency: 3,
@@ -85,6 +110,27 @@ describe('the local platform, end to end', () => {
     expect(results.map((r) => [r.label, r.status])).toEqual(results.map((r) => [r.label, r.expected]));
     expect(results.filter((r) => r.claimCheckKept !== undefined).map((r) => r.claimCheckKept)).toEqual([true]);
     expect(results.every((r) => r.ok)).toBe(true);
+  });
+
+  it('took over the lock and platform.json a killed platform left behind, and said so', () => {
+    expect(startLog).toEqual(
+      expect.arrayContaining([
+        `replaced the lock of pid ${killedPid}, which exited without stopping its platform`,
+        `replaced ${path.join(DATA_DIR, 'platform.json')}, left by pid ${killedPid}, which exited without stopping its platform`,
+      ]),
+    );
+    expect(platform.description.pid).toBe(process.pid);
+  });
+
+  it('refuses a second platform on the same data directory, naming the running pid, and leaves the first one alone', async () => {
+    const before = fs.readFileSync(platform.platformFile, 'utf8');
+
+    await expect(startLocalPlatform({ projectRoot: PROJECT_ROOT, dataDir: DATA_DIR })).rejects.toThrow(
+      new LocalPlatformRunningError(DATA_DIR, process.pid),
+    );
+
+    expect(fs.readFileSync(platform.platformFile, 'utf8')).toBe(before);
+    expect(await bosun('status')).toMatchObject({ target: 'local' });
   });
 
   it('runs a task to success, and the SDK and `bosun task` both say so', async () => {

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import * as path from 'node:path';
 import { reservePort } from '../../local/emulators';
+import { emulatorEndpoints } from '../support/emulator-env';
 
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -43,6 +46,73 @@ describe('startEmulators', () => {
     }
 
     expect(up).toBe(false);
+  });
+});
+
+/** Connects to host:port; resolves `connected` or the error code (ECONNREFUSED when nothing listens there). */
+function tryConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port, timeout: 2000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve('timeout');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+/** Every non-loopback address of this machine (IPv6 link-local ones need a scope and are left to the kernel check). */
+function nonLoopbackAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((entries) => entries ?? [])
+    .filter((entry) => !entry.internal && !(entry.family === 'IPv6' && entry.address.startsWith('fe80')))
+    .map((entry) => entry.address);
+}
+
+/** The local addresses the kernel has a listening TCP socket on for `port` (Linux: /proc/net/tcp and tcp6). */
+function listeningAddresses(port: number): string[] | undefined {
+  if (!existsSync('/proc/net/tcp')) return undefined;
+  const LISTEN = '0A';
+  const addresses: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local === undefined || state !== LISTEN) continue;
+      const [hexAddress, hexPort] = local.split(':') as [string, string];
+      if (parseInt(hexPort, 16) !== port) continue;
+      // Addresses are 32-bit words in host (little-endian) byte order; the last word of a v4-mapped v6 is the v4.
+      const lastWord = hexAddress.slice(-8);
+      const v4 = (lastWord.match(/../g) ?? []).reverse().map((byte) => parseInt(byte, 16)).join('.');
+      const mapped = hexAddress.length === 32 && hexAddress.slice(0, 24) === '0000000000000000FFFF0000';
+      addresses.push(hexAddress.length === 8 || mapped ? v4 : `v6:${hexAddress}`);
+    }
+  }
+  return addresses;
+}
+
+describe('emulators', () => {
+  const endpoints = emulatorEndpoints();
+  const ports = {
+    'fauxqs (SQS/S3)': Number(new URL(endpoints.sqsEndpoint).port),
+    'DynamoDB Local': Number(new URL(endpoints.dynamoDbEndpoint).port),
+  };
+
+  it.each(Object.entries(ports))('%s listens on 127.0.0.1 only', async (_label, port) => {
+    expect(await tryConnect('127.0.0.1', port)).toBe('connected');
+    const kernel = listeningAddresses(port);
+    const outside = nonLoopbackAddresses();
+    // At least one of the two checks must apply: a machine with no other interface still has /proc on Linux.
+    expect(kernel !== undefined || outside.length > 0).toBe(true);
+
+    if (kernel !== undefined) expect(kernel).toEqual(['127.0.0.1']);
+    for (const address of outside) {
+      expect(`${address}: ${await tryConnect(address, port)}`).toBe(`${address}: ECONNREFUSED`);
+    }
   });
 });
 

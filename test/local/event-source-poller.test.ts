@@ -7,7 +7,9 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { LocalOptionError } from '../../local/errors';
 import { type BatchOutcome, EventSourcePoller, type EventSourcePollerProps } from '../../local/event-source-poller';
 import { LocalFunction } from '../../local/local-function';
@@ -233,6 +235,41 @@ describe('EventSourcePoller', () => {
     );
   });
 
+  // Lambda's rules for ReportBatchItemFailures responses: these count as complete success...
+  it.each([
+    ['an empty batchItemFailures list', { batchItemFailures: [] }],
+    ['a null batchItemFailures list', { batchItemFailures: null }],
+    ['an empty response', {}],
+    ['a null response', null],
+  ])('treats %s as a complete success and deletes the batch', async (_label, response) => {
+    const queue = await createQueue(sqs, 'partial-ok', { VisibilityTimeout: '30' });
+    await send(queue, { action: 'respond', response });
+    const harness = startPoller(queue, testFunction(), { batchSize: 1, maxConcurrency: 1 });
+
+    const outcome = await waitFor('the batch', () => harness.outcomes[0]);
+
+    expect(outcome).toEqual({ received: 1, deleted: 1, returned: 0 });
+    expect(await depth(queue)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  // ...and these as complete failure: every message of the batch comes back after the visibility timeout.
+  it.each([
+    ['an empty string itemIdentifier', { batchItemFailures: [{ itemIdentifier: '' }] }, 'a failure of the partial batch response has no message id (given itemIdentifier ""); the whole batch failed'],
+    ['a null itemIdentifier', { batchItemFailures: [{ itemIdentifier: null }] }, 'a failure of the partial batch response has no message id (given itemIdentifier null); the whole batch failed'],
+    ['a bad key name', { batchItemFailures: [{ itemId: 'x' }] }, 'a failure of the partial batch response has no message id (given no itemIdentifier); the whole batch failed'],
+    ['batchItemFailures that is not a list', { batchItemFailures: 'all of them' }, "the partial batch response's batchItemFailures is not a list (given string); the whole batch failed"],
+  ])('treats a partial batch response with %s as a failure of the whole batch', async (_label, response, problem) => {
+    const queue = await createQueue(sqs, 'partial-bad', { VisibilityTimeout: '30' });
+    await send(queue, { action: 'respond', response });
+    const harness = startPoller(queue, testFunction(), { batchSize: 1, maxConcurrency: 1 });
+
+    const outcome = await waitFor('the batch', () => harness.outcomes[0]);
+
+    expect(outcome).toMatchObject({ received: 1, deleted: 0, returned: 1 });
+    expect(outcome.error?.message).toBe(problem);
+    expect(await depth(queue)).toEqual({ visible: 0, inFlight: 1 });
+  });
+
   it('drains an in-flight invocation on stop and deletes its messages', async () => {
     const queue = await createQueue(sqs, 'drain', { VisibilityTimeout: '30' });
     await send(queue, { action: 'sleep', ms: 800 });
@@ -243,6 +280,21 @@ describe('EventSourcePoller', () => {
 
     expect(harness.outcomes).toEqual([{ received: 1, deleted: 1, returned: 0 }]);
     expect(await depth(queue)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('runs 50 poll loops without a MaxListenersExceededWarning, and stop() ends every long poll at once', async () => {
+    // In a process of its own: Node's process warnings never reach jest's sandboxed `process`.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'support', 'poll-with-many-loops.ts'), emulatorEndpoints().sqsEndpoint, region, '50'],
+      { cwd: path.resolve(__dirname, '..', '..'), timeout: 25_000 },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { warnings: string[]; processed: number; stopMs: number };
+
+    expect(result.processed).toBe(1);
+    expect(result.warnings).toEqual([]);
+    // Each of the 50 loops sits in a 20 s long poll when stop() is called; aborting must end them all now.
+    expect(result.stopMs).toBeLessThan(5_000);
   });
 
   it('rejects settings outside what the event source mapping allows', () => {

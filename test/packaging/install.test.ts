@@ -98,6 +98,8 @@ describe('bosun installed into a service', () => {
         'dist/lambdas/tasks.js',
         'dist/local/fauxqs-server.mjs',
         'dist/local/function-worker.js',
+        'dist/local/dynamodb-local-loopback.java',
+        'dist/local/sqs-limits.mjs',
       ]),
     );
     expect(packedFiles.filter((file) => /^(test|bench|scratch)\/|\.map$|(?<!\.d)\.ts$/.test(file))).toEqual([]);
