@@ -16,6 +16,7 @@ interface DevOptions {
   readonly functionTimeout?: number;
   readonly maxConcurrency?: number;
   readonly resynth: boolean;
+  readonly iam: boolean;
 }
 
 function parsePort(value: string): number {
@@ -60,6 +61,7 @@ export function registerDevCommand(program: Command, session: CliSession): void 
     .option('--function-timeout <s>', "replace every consumer's function timeout (1 – 900)", parseSeconds)
     .option('--max-concurrency <n>', "cap every event source's max concurrency", parseNonNegativeInteger)
     .option('--resynth', 'synthesize even if the sources did not change', false)
+    .option('--no-iam', "do not enforce the template's IAM on the consumers' calls (enforced by default)")
     .action(async (options: DevOptions) => {
       const { runLocalPlatform } = await import('../local/run-local-platform.js');
       session.exitCode = await runLocalPlatform({
@@ -67,6 +69,7 @@ export function registerDevCommand(program: Command, session: CliSession): void 
         demo: options.demo,
         dataDir: path.resolve(options.dataDir),
         forceSynth: options.resynth,
+        iam: options.iam,
         print: (text: string) => session.io.write(`${text}\n`),
         ...(options.region === undefined ? {} : { region: options.region }),
         ...(options.sqsPort === undefined ? {} : { sqsPort: options.sqsPort }),

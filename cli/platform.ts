@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import {
   DEFAULT_LOCAL_DATA_DIR,
   type LocalPlatformDescription,
+  type LocalPlatformIam,
   PLATFORM_FILE,
   PlatformDescriptionInvalidError,
   StackOutput,
@@ -65,6 +66,8 @@ export interface Platform {
   readonly appConfig?: PlatformAppConfig;
   /** Routing document file (local platform): takes precedence over AppConfig. */
   readonly routingFile?: string;
+  /** IAM enforcement of the local platform (absolute denial log path), when its description reports it. */
+  readonly iam?: LocalPlatformIam;
   /** Legacy-system queue URL, when the platform has one. */
   readonly legacyQueueUrl?: string;
   /** The raw stack outputs, for the SDK's `taskClientOptionsFromOutputs`. */
@@ -80,6 +83,7 @@ export interface PlatformMeta {
   readonly profile?: string;
   readonly endpoints?: PlatformEndpoints;
   readonly routingFile?: string;
+  readonly iam?: LocalPlatformIam;
   /** Where the outputs came from, for error messages, for example `stack Bosun-dev`. */
   readonly source: string;
 }
@@ -157,6 +161,7 @@ export function platformFromOutputs(outputs: Readonly<Record<string, string>>, m
     ...(meta.profile === undefined ? {} : { profile: meta.profile }),
     ...(meta.endpoints === undefined ? {} : { endpoints: meta.endpoints }),
     ...(meta.routingFile === undefined ? {} : { routingFile: meta.routingFile }),
+    ...(meta.iam === undefined ? {} : { iam: meta.iam }),
     ...(bucketName === undefined ? {} : { bucketName }),
     ...(legacyQueueUrl === undefined ? {} : { legacyQueueUrl }),
     ...(applicationId !== undefined && environmentId !== undefined && profileId !== undefined
@@ -181,6 +186,14 @@ function platformFromDescription(description: LocalPlatformDescription, file: st
     region: description.region,
     endpoints: description.endpoints,
     ...(description.routingFile === undefined ? {} : { routingFile: path.resolve(path.dirname(file), description.routingFile) }),
+    ...(description.iam === undefined
+      ? {}
+      : {
+          iam: {
+            enforced: description.iam.enforced,
+            ...(description.iam.denialLog === undefined ? {} : { denialLog: path.resolve(path.dirname(file), description.iam.denialLog) }),
+          },
+        }),
     source: file,
   });
 }

@@ -40,6 +40,7 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     .addOption(new Option('--function-timeout-seconds <s>', "replace every consumer's function timeout").argParser(integer('--function-timeout-seconds', 1, 900)))
     .addOption(new Option('--max-concurrency <n>', "cap every event source's max concurrency").argParser(integer('--max-concurrency', 1, 1000)))
     .option('--force-synth', 'synthesize even if the sources did not change', false)
+    .option('--no-iam', "do not enforce the template's IAM on the consumers' calls (enforced by default)")
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   program.parse(argv, { from: 'user' });
@@ -55,6 +56,7 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     functionTimeoutSeconds?: number;
     maxConcurrency?: number;
     forceSynth: boolean;
+    iam: boolean;
   }>();
   return {
     dataDir: o.dataDir,
@@ -64,6 +66,7 @@ export function parseLocalPlatformArgs(argv: readonly string[]): RunLocalPlatfor
     once: o.once,
     demo: o.demo,
     forceSynth: o.forceSynth,
+    iam: o.iam,
     ...(o.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: o.maxDelaySeconds }),
     ...(o.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: o.visibilityTimeoutSeconds }),
     ...(o.functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds: o.functionTimeoutSeconds }),
