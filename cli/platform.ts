@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import {
   DEFAULT_LOCAL_DATA_DIR,
   type LocalPlatformDescription,
+  type LocalPlatformIam,
   PLATFORM_FILE,
   PlatformDescriptionInvalidError,
   type PlatformStackOutputs,
@@ -72,6 +73,8 @@ export interface Platform {
   readonly appConfig?: PlatformAppConfig;
   /** Routing document file (local platform): takes precedence over AppConfig. */
   readonly routingFile?: string;
+  /** IAM enforcement of the local platform (absolute denial log path), when its description reports it. */
+  readonly iam?: LocalPlatformIam;
   /** Legacy-system queue URL, when the platform has one. */
   readonly legacyQueueUrl?: string;
   /** The raw stack outputs, for the SDK's `taskClientOptionsFromOutputs`. */
@@ -87,6 +90,7 @@ export interface PlatformMeta {
   readonly profile?: string;
   readonly endpoints?: PlatformEndpoints;
   readonly routingFile?: string;
+  readonly iam?: LocalPlatformIam;
   /** Where the outputs came from, for error messages, for example `stack Bosun-dev`. */
   readonly source: string;
 }
@@ -116,6 +120,7 @@ export function platformFromOutputs(outputs: Readonly<Record<string, string>>, m
     ...(meta.profile === undefined ? {} : { profile: meta.profile }),
     ...(meta.endpoints === undefined ? {} : { endpoints: meta.endpoints }),
     ...(meta.routingFile === undefined ? {} : { routingFile: meta.routingFile }),
+    ...(meta.iam === undefined ? {} : { iam: meta.iam }),
     ...(parsed.bucketName === undefined ? {} : { bucketName: parsed.bucketName }),
     ...(parsed.legacyQueueUrl === undefined ? {} : { legacyQueueUrl: parsed.legacyQueueUrl }),
     ...(parsed.appConfig === undefined ? {} : { appConfig: parsed.appConfig }),
@@ -138,6 +143,14 @@ function platformFromDescription(description: LocalPlatformDescription, file: st
     region: description.region,
     endpoints: description.endpoints,
     ...(description.routingFile === undefined ? {} : { routingFile: path.resolve(path.dirname(file), description.routingFile) }),
+    ...(description.iam === undefined
+      ? {}
+      : {
+          iam: {
+            enforced: description.iam.enforced,
+            ...(description.iam.denialLog === undefined ? {} : { denialLog: path.resolve(path.dirname(file), description.iam.denialLog) }),
+          },
+        }),
     source: file,
   });
 }

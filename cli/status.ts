@@ -2,6 +2,7 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
+import * as fs from 'node:fs';
 import { TASK_STATUSES, type TaskStatus } from '../lib/contract';
 import { parseNonNegativeInteger } from './arguments';
 import type { CliClients } from './clients';
@@ -53,6 +54,15 @@ export interface TaskCounts {
   readonly byStatus: Readonly<Record<string, number>>;
 }
 
+/** IAM enforcement of a local platform, as `bosun status` reports it. */
+export interface IamStatus {
+  readonly enforced: boolean;
+  /** Calls IAM denied since the platform started (lines of the denial log). */
+  readonly denials: number;
+  /** The denial log (one JSON object per denied call). */
+  readonly denialLog?: string;
+}
+
 /** What `bosun status` reports. */
 export interface StatusReport {
   readonly target: Platform['target'];
@@ -60,6 +70,21 @@ export interface StatusReport {
   readonly region: string;
   readonly queues: readonly QueueStatus[];
   readonly tasks: TaskCounts;
+  /** IAM enforcement, for a local platform that reports it. */
+  readonly iam?: IamStatus;
+}
+
+/** Counts the denials in a local platform's denial log (a missing file: none yet). */
+function iamStatus(iam: NonNullable<Platform['iam']>): IamStatus {
+  let denials = 0;
+  if (iam.denialLog !== undefined) {
+    try {
+      denials = fs.readFileSync(iam.denialLog, 'utf8').split('\n').filter((line) => line.trim() !== '').length;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return { enforced: iam.enforced, denials, ...(iam.denialLog === undefined ? {} : { denialLog: iam.denialLog }) };
 }
 
 /** Options of {@link collectStatus}. */
@@ -224,6 +249,7 @@ export async function collectStatus(
     region: platform.region,
     queues,
     tasks: scan?.counts ?? { scanned: false, items: 0, truncated: false, byStatus: {} },
+    ...(platform.iam === undefined ? {} : { iam: iamStatus(platform.iam) }),
   };
 }
 
@@ -234,7 +260,13 @@ export async function collectStatus(
  * io.write(renderStatus(report, io.columns));
  */
 export function renderStatus(report: StatusReport, width?: number): string {
-  const heading = `Bosun ${report.target} platform, stage ${report.stage}, ${report.region}\n`;
+  const iam =
+    report.iam === undefined
+      ? ''
+      : report.iam.enforced
+        ? `IAM: enforced from the template; ${report.iam.denials} call(s) denied${report.iam.denials > 0 && report.iam.denialLog !== undefined ? ` (see ${report.iam.denialLog})` : ''}\n`
+        : 'IAM: not enforced (started with --no-iam)\n';
+  const heading = `Bosun ${report.target} platform, stage ${report.stage}, ${report.region}\n${iam}`;
   const withMetric = report.target === 'aws';
   const queueTable = renderTable(
     [

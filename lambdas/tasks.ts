@@ -19,15 +19,18 @@ export const emailSend = defineTask({
   },
 });
 
-/** `report.render`: accepts a large payload (claim-checked above the threshold) and returns a summary of it. */
+/**
+ * `report.render`: accepts a large payload (claim-checked above the threshold) and returns a summary of it, with the
+ * rendered rows when `includeRows` is set (a large result, which the runtime stores in the claim-check bucket).
+ */
 export const reportRender = defineTask({
   name: 'report.render',
-  schema: z.object({ title: z.string().max(200), rows: z.array(z.unknown()) }),
+  schema: z.object({ title: z.string().max(200), rows: z.array(z.unknown()), includeRows: z.boolean().optional() }),
   // Well below the default consumer's 30 s function timeout: a time limit above it (plus the runtime's safety margin)
   // could never start there.
   timeLimitSeconds: 15,
   maxAttempts: 3,
-  handler: (payload) => ({ title: payload.title, rowCount: payload.rows.length }),
+  handler: (payload) => ({ title: payload.title, rowCount: payload.rows.length, ...(payload.includeRows === true ? { rows: payload.rows } : {}) }),
 });
 
 /**

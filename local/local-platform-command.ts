@@ -28,6 +28,7 @@ interface ParsedLocalPlatformFlags {
   readonly functionTimeoutSeconds?: number;
   readonly maxConcurrency?: number;
   readonly forceSynth: boolean;
+  readonly iam: boolean;
   // The names `bosun dev` used before the two commands shared one definition, kept as hidden aliases.
   readonly visibilityTimeout?: number;
   readonly functionTimeout?: number;
@@ -73,6 +74,7 @@ export function addLocalPlatformOptions(command: Command): Command {
       ),
     )
     .addOption(new Option('--force-synth', 'synthesize even if the sources did not change').default(false))
+    .addOption(new Option('--no-iam', "do not enforce the template's IAM on the consumers' calls (enforced by default)"))
     .addOption(
       new Option('--visibility-timeout <s>')
         .hideHelp()
@@ -107,6 +109,7 @@ export function localPlatformOptionsOf(command: Command): RunLocalPlatformOption
     once: o.once,
     demo: o.demo,
     forceSynth: o.forceSynth || o.resynth === true,
+    iam: o.iam,
     ...(o.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: o.maxDelaySeconds }),
     ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
     ...(functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds }),

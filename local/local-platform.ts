@@ -16,6 +16,8 @@ import { LocalOptionError, LocalTemplateError } from './errors';
 import { acquirePlatformLock, type PlatformLock } from './platform-lock';
 import { prepareRoutingFile, watchRoutingFile } from './routing-file';
 import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
+import { type GatewayCaller, IamGateway, type ServiceEndpoints } from './iam/iam-gateway';
+import { readTemplateIam } from './iam/template-iam';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { LocalFunction } from './local-function';
 import { createLocalResources, type LocalQueue } from './local-resources';
@@ -31,6 +33,8 @@ export type { LocalPlatformDescription };
 export const ROUTING_FILE = 'routing.json';
 /** Stage of the local platform: the stack is synthesized as `Bosun-local`. */
 export const LOCAL_STAGE = 'local';
+/** JSON-lines file, under the data directory, of every call IAM denied (role, action, resource; never a payload). */
+export const IAM_DENIAL_LOG = path.join('logs', 'iam-denials.log');
 
 /** Options of {@link startLocalPlatform}. */
 export interface LocalPlatformOptions {
@@ -61,6 +65,11 @@ export interface LocalPlatformOptions {
   readonly eventSourceSqsEndpoint?: string;
   /** Re-synthesize even if the sources did not change. @default false */
   readonly forceSynth?: boolean;
+  /**
+   * Enforce IAM: every SQS, S3 and DynamoDB call of a consumer (and of its event source) is decided by its role's
+   * policies in the template before it reaches an emulator, and denied as AWS denies it. @default true
+   */
+  readonly iam?: boolean;
   /** Receives the platform's progress messages. @default - discarded */
   readonly log?: (line: string) => void;
 }
@@ -102,6 +111,8 @@ export interface RunningLocalPlatform {
   readonly maxDelaySeconds?: number;
   /** Environment for a process that should talk to the local platform through the AWS SDK (endpoints, credentials, region). */
   readonly clientEnvironment: Readonly<Record<string, string>>;
+  /** IAM enforcement, when on: the denial log and the number of calls denied so far. */
+  readonly iam?: { readonly denialLogFile: string; readonly denials: () => number };
   /** Stops receiving, drains in-flight invocations, stops the workers and the emulators, removes `platform.json`. */
   stop(): Promise<void>;
 }
@@ -237,6 +248,68 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
     });
     log(`created ${queues.size} queues, ${platform.buckets.length} buckets, ${platform.tables.length} tables`);
 
+    const denialLogFile = path.join(dataDir, IAM_DENIAL_LOG);
+    fs.rmSync(denialLogFile, { force: true });
+    const enabledMappings = platform.eventSourceMappings.filter((mapping) => mapping.enabled);
+    const emulatorEndpoints: ServiceEndpoints = {
+      sqs: emulators.sqsEndpoint,
+      s3: emulators.s3Endpoint,
+      dynamodb: emulators.dynamoDbEndpoint,
+    };
+    const iam = options.iam === false ? undefined : readTemplateIam(synthesized.template, resolver, { stackName: synthesized.stackName, accountId: LOCAL_ACCOUNT_ID });
+    const callers = new Map<string, { consumer: GatewayCaller; eventSource: GatewayCaller }>();
+    if (iam !== undefined) {
+      const fnEnv = options.functionEnvironment ?? {};
+      const endpointOf = (service: string): string | undefined => fnEnv[`AWS_ENDPOINT_URL_${service}`] ?? fnEnv['AWS_ENDPOINT_URL'];
+      const consumerUpstreams: Partial<ServiceEndpoints> = {
+        ...(endpointOf('SQS') === undefined ? {} : { sqs: endpointOf('SQS')! }),
+        ...(endpointOf('S3') === undefined ? {} : { s3: endpointOf('S3')! }),
+        ...(endpointOf('DYNAMODB') === undefined ? {} : { dynamodb: endpointOf('DYNAMODB')! }),
+      };
+      for (const mapping of enabledMappings) {
+        const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
+        const roleId = iam.functionRoles.get(definition.logicalId);
+        const role = roleId === undefined ? undefined : iam.roles.get(roleId);
+        if (role === undefined) {
+          log(`IAM: ${definition.functionName}'s role is not defined in the template; its calls are not checked`);
+          continue;
+        }
+        if (role.unknownManagedPolicies.length > 0) {
+          log(`IAM: ${role.roleName} carries managed policies the template does not define, which grant nothing locally: ${role.unknownManagedPolicies.join(', ')}`);
+        }
+        callers.set(definition.logicalId, {
+          consumer: { accessKeyId: `LOCALFN${definition.logicalId}`, label: definition.functionName, sessionName: definition.functionName, role, upstreams: consumerUpstreams },
+          eventSource: {
+            accessKeyId: `LOCALESM${mapping.logicalId}`,
+            label: `event source mapping of ${definition.functionName}`,
+            sessionName: definition.functionName,
+            role,
+            ...(options.eventSourceSqsEndpoint === undefined ? {} : { upstreams: { sqs: options.eventSourceSqsEndpoint } }),
+          },
+        });
+      }
+    }
+    const gateway =
+      iam === undefined
+        ? undefined
+        : await IamGateway.start({
+            upstreams: emulatorEndpoints,
+            callers: [...callers.values()].flatMap((caller) => [caller.consumer, caller.eventSource]),
+            resourcePolicies: iam.resourcePolicies,
+            scope: { region, accountId: LOCAL_ACCOUNT_ID },
+            upstreamAccessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+            denialLogFile,
+            onDenial: (denial) => {
+              if (gateway?.denials === 1) {
+                log(`IAM denied ${denial.action} on ${denial.resource} to ${denial.role} (${denial.caller}); every denial goes to ${denialLogFile}`);
+              }
+            },
+          });
+    if (gateway !== undefined) {
+      cleanups.push(() => gateway.stop());
+      log(`IAM enforced from the template for ${callers.size} consumer(s) through ${gateway.endpoint} (--no-iam turns it off)`);
+    }
+
     const routingFile = path.join(dataDir, ROUTING_FILE);
     const prepared = prepareRoutingFile(routingFile, resolveRoutingDocument(platform, resolver));
     if (prepared.note !== undefined) log(prepared.note);
@@ -255,8 +328,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
     };
 
     const consumers: LocalConsumer[] = [];
-    for (const mapping of platform.eventSourceMappings) {
-      if (!mapping.enabled) continue;
+    for (const mapping of enabledMappings) {
       const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
       const queue = queues.get(mapping.queueLogicalId)!;
       const timeoutSeconds = options.functionTimeoutSeconds ?? definition.timeoutSeconds;
@@ -264,6 +336,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       const templateEnv = Object.fromEntries(
         Object.entries(definition.environment).map(([name, value]) => [name, resolver.resolveString(value, `${where}.${name}`)]),
       );
+      const caller = callers.get(definition.logicalId);
       const logFile = fs.createWriteStream(path.join(dataDir, 'logs', `${definition.functionName}.log`), { flags: 'a' });
       cleanups.push(() => new Promise((resolve) => logFile.end(resolve)));
       const fn = new LocalFunction({
@@ -284,14 +357,33 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
           // Bundles may leave the AWS SDK external (the Lambda runtime provides it); resolve it from the project.
           NODE_PATH: path.join(projectRoot, 'node_modules'),
           ...options.functionEnvironment,
+          // The consumer calls AWS as its role: through the IAM gateway, signed with its own key.
+          ...(gateway === undefined || caller === undefined
+            ? {}
+            : {
+                AWS_ACCESS_KEY_ID: caller.consumer.accessKeyId,
+                AWS_ENDPOINT_URL_SQS: gateway.endpoint,
+                AWS_ENDPOINT_URL_S3: gateway.endpoint,
+                AWS_ENDPOINT_URL_DYNAMODB: gateway.endpoint,
+              }),
         },
       });
       const maxConcurrency = Math.min(
         mapping.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY,
         options.maxConcurrency ?? Number.POSITIVE_INFINITY,
       );
+      // The event source mapping receives and deletes with the function's execution role, as in AWS.
+      const eventSourceSqs =
+        gateway === undefined || caller === undefined
+          ? pollerSqs
+          : new SQSClient({
+              region,
+              credentials: { accessKeyId: caller.eventSource.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
+              endpoint: gateway.endpoint,
+            });
+      if (eventSourceSqs !== pollerSqs) cleanups.push(async () => eventSourceSqs.destroy());
       const poller = new EventSourcePoller({
-        sqs: pollerSqs,
+        sqs: eventSourceSqs,
         queueUrl: queue.url,
         queueArn: queue.arn,
         region,
@@ -339,6 +431,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       routingFile: routingWatch.inForceFile,
       outputs,
       pid: process.pid,
+      iam: gateway === undefined ? { enforced: false } : { enforced: true, denialLog: denialLogFile },
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
     };
     const platformFile = path.join(dataDir, PLATFORM_FILE);
@@ -363,6 +456,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       queues,
       consumers,
       clientEnvironment,
+      ...(gateway === undefined ? {} : { iam: { denialLogFile, denials: () => gateway.denials } }),
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
       stop: () => {
         stopping ??= cleanup().finally(() => lock.release());

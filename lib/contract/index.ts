@@ -20,7 +20,7 @@ export {
   PlatformDescriptionInvalidError,
   parseLocalPlatformDescription,
 } from './platform-description';
-export type { LocalPlatformDescription, LocalPlatformEndpoints } from './platform-description';
+export type { LocalPlatformDescription, LocalPlatformEndpoints, LocalPlatformIam } from './platform-description';
 export {
   PERCENTAGE_BUCKETS,
   ROUTING_DOCUMENT_SCHEMA,

@@ -33,6 +33,18 @@ export interface LocalPlatformDescription {
    * producers use the same. @default - 900, SQS's own limit
    */
   readonly maxDelaySeconds?: number;
+  /**
+   * Whether the platform enforces IAM on its consumers' calls, and the JSON-lines file (absolute) where it logs each
+   * denied call. @default - not reported (a platform from before IAM enforcement)
+   */
+  readonly iam?: LocalPlatformIam;
+}
+
+/** IAM enforcement of a running local platform. */
+export interface LocalPlatformIam {
+  readonly enforced: boolean;
+  /** The denial log, one JSON object per denied call, when enforced. */
+  readonly denialLog?: string;
 }
 
 /**
@@ -110,6 +122,10 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
   if (maxDelaySeconds !== undefined && !(Number.isInteger(maxDelaySeconds) && (maxDelaySeconds as number) > 0)) {
     throw new PlatformDescriptionInvalidError(source, `field "maxDelaySeconds" must be a whole number of seconds above 0 (given ${JSON.stringify(maxDelaySeconds)})`);
   }
+  const iam = raw['iam'];
+  if (iam !== undefined && !(isRecord(iam) && typeof iam['enforced'] === 'boolean' && (iam['denialLog'] === undefined || typeof iam['denialLog'] === 'string'))) {
+    throw new PlatformDescriptionInvalidError(source, 'field "iam" must be an object with a boolean "enforced" and an optional string "denialLog"');
+  }
   return {
     stage: stringField(raw, 'stage', source),
     region: stringField(raw, 'region', source),
@@ -118,5 +134,8 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
     ...(routingFile === undefined ? {} : { routingFile }),
     ...(typeof pid === 'number' ? { pid } : {}),
     ...(maxDelaySeconds === undefined ? {} : { maxDelaySeconds: maxDelaySeconds as number }),
+    ...(isRecord(iam)
+      ? { iam: { enforced: iam['enforced'] === true, ...(typeof iam['denialLog'] === 'string' ? { denialLog: iam['denialLog'] } : {}) } }
+      : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseEnvelope } from '../../lib/contract';
 import { type TestPlatform, aDeadTask, anEnvelope, bosun, createTestPlatform, getTaskState, putTaskState } from './support';
@@ -118,6 +118,28 @@ describe('bosun commands against the emulators', () => {
       expect(parsed.queues.find((queue) => queue.name === 'default')).toMatchObject({ delayed: 1, dlq: { depth: 1 } });
       expect(parsed.queues.find((queue) => queue.name === 'default')).not.toHaveProperty('oldestWaitingAgeMs');
       expect(parsed.tasks.scanned).toBe(false);
+    });
+
+    it('counts the calls IAM denied on a local platform that enforces it, and says when it does not', async () => {
+      const file = path.join(platform.dataDir, 'platform.json');
+      const original = await readFile(file, 'utf8');
+      const denialLog = path.join(platform.dataDir, 'logs', 'iam-denials.log');
+      await mkdir(path.dirname(denialLog), { recursive: true });
+      await writeFile(denialLog, '{"role":"r","action":"s3:PutObject","resource":"arn:aws:s3:::b/k"}\n{"role":"r","action":"sqs:SendMessage","resource":"q"}\n');
+      const describe = (iam: unknown): Promise<void> => writeFile(file, JSON.stringify({ ...(JSON.parse(original) as object), iam }));
+      try {
+        await describe({ enforced: true, denialLog: path.join('logs', 'iam-denials.log') });
+        const human = await bosun(['status', '--no-tasks', '--data-dir', platform.dataDir]);
+        const json = await bosun(['status', '--no-tasks', '--data-dir', platform.dataDir, '--json']);
+        await describe({ enforced: false });
+        const off = await bosun(['status', '--no-tasks', '--data-dir', platform.dataDir]);
+
+        expect(human.stdout).toContain(`IAM: enforced from the template; 2 call(s) denied (see ${denialLog})`);
+        expect((JSON.parse(json.stdout) as { iam: unknown }).iam).toEqual({ enforced: true, denials: 2, denialLog });
+        expect(off.stdout).toContain('IAM: not enforced (started with --no-iam)');
+      } finally {
+        await writeFile(file, original);
+      }
     });
   });
 

@@ -1,4 +1,4 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -188,6 +188,21 @@ describe('the local platform, end to end', () => {
     expect(receipt.claimChecked).toBe(true);
     expect(item.status).toBe('succeeded');
     expect(listed.KeyCount ?? 0).toBe(1);
+  });
+
+  it("stores a result too large to keep inline in S3 by reference, with the consumer's real grants under IAM", async () => {
+    const rows = Array.from({ length: 400 }, (_, index) => ({ index, text: 'r'.repeat(100) }));
+    const { taskId } = await client.publish('report.render', { title: 'Large result', rows, includeRows: true });
+
+    const item = await waitForStatus(taskId, ['succeeded']);
+    const stored = await s3.send(new GetObjectCommand({ Bucket: item.resultRef?.bucket ?? '', Key: item.resultRef?.key ?? '' }));
+    const result = JSON.parse((await stored.Body?.transformToString()) ?? '{}') as { rowCount?: number };
+
+    expect(item.resultRef).toEqual({ bucket: output(StackOutput.BUCKET_NAME), key: `task-results/${taskId}.json`, bytes: expect.any(Number) });
+    expect(item.resultRef!.bytes).toBeGreaterThan(32 * 1024);
+    expect(result.rowCount).toBe(400);
+    expect(platform.description.iam).toEqual({ enforced: true, denialLog: path.join(DATA_DIR, 'logs', 'iam-denials.log') });
+    expect(platform.iam?.denials()).toBe(0);
   });
 
   it('retries a failing task with backoff into the DLQ with its reason, and `bosun dlq redrive` after the fix runs it', async () => {
