@@ -47,6 +47,7 @@ export type {
   ReburyInput,
   ReburyResult,
   ReopenResult,
+  RunningTask,
   TaskIdentity,
   TaskStateStoreOptions,
 } from './task-state-store';
