@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import { DEFAULT_LOCAL_DATA_DIR, EnvVar, Limits, type LocalPlatformDescription, PLATFORM_FILE } from '../lib/contract';
 import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators } from './emulators';
 import { LocalOptionError, LocalTemplateError } from './errors';
-import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
+import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type MappingState, type PollerStats } from './event-source-poller';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
+import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
 import { createLocalResources, type LocalQueue } from './local-resources';
 import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
@@ -60,6 +61,10 @@ export interface LocalPlatformOptions {
 export interface LocalConsumer {
   readonly functionName: string;
   readonly queueName: string;
+  /** UUID of its event source mapping, stable across restarts (what `ListEventSourceMappings` reports). */
+  readonly mappingUuid: string;
+  /** The mapping's state: `Enabled`, `Disabling` or `Disabled` (`bosun pause`, `resume`). */
+  readonly mappingState: () => MappingState;
   readonly settings: {
     readonly batchSize: number;
     readonly maximumBatchingWindowSeconds: number;
@@ -211,8 +216,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     };
 
     const consumers: LocalConsumer[] = [];
+    const mappings: LocalMapping[] = [];
     for (const mapping of platform.eventSourceMappings) {
-      if (!mapping.enabled) continue;
       const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
       const queue = queues.get(mapping.queueLogicalId)!;
       const timeoutSeconds = options.functionTimeoutSeconds ?? definition.timeoutSeconds;
@@ -262,8 +267,30 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
           }
         },
         onPollError: (error) => log(`${definition.functionName}: polling ${queue.queueName} failed: ${error.message}`),
+        // A mapping the template disables is created disabled, as in AWS: `bosun resume` (UpdateEventSourceMapping) starts it.
+        enabled: mapping.enabled,
       });
       poller.start();
+      const uuid = mappingUuid(synthesized.stackName, mapping.logicalId);
+      mappings.push({
+        uuid,
+        queueArn: queue.arn,
+        functionName: definition.functionName,
+        functionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${definition.functionName}`,
+        batchSize: mapping.batchSize,
+        maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+        ...(mapping.maxConcurrency === undefined ? {} : { maxConcurrency: mapping.maxConcurrency }),
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        state: () => poller.state,
+        enable: () => {
+          log(`${definition.functionName}: event source mapping ${uuid} on ${queue.queueName} enabled`);
+          poller.enable();
+        },
+        disable: () => {
+          log(`${definition.functionName}: event source mapping ${uuid} on ${queue.queueName} disabled`);
+          poller.disable();
+        },
+      });
       // Pollers stop (and drain) before the functions and emulators they need.
       cleanups.push(async () => {
         await fn.stop();
@@ -272,6 +299,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       consumers.push({
         functionName: definition.functionName,
         queueName: queue.queueName,
+        mappingUuid: uuid,
+        mappingState: () => poller.state,
         settings: {
           batchSize: mapping.batchSize,
           maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
@@ -285,13 +314,23 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       });
     }
 
+    const lambdaApi = await LocalLambdaApi.start(mappings);
+    // Stops serving before the pollers stop, so nobody re-enables a mapping during the drain.
+    cleanups.push(() => lambdaApi.stop());
+    log(`Lambda event source mapping API on ${lambdaApi.endpoint}`);
+
     const outputs = Object.fromEntries(
       Object.entries(platform.outputs).map(([key, value]) => [key, resolver.resolveString(value, `Outputs.${key}.Value`)]),
     );
     const description: LocalPlatformDescription = {
       stage: LOCAL_STAGE,
       region,
-      endpoints: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
+      endpoints: {
+        sqs: emulators.sqsEndpoint,
+        s3: emulators.s3Endpoint,
+        dynamodb: emulators.dynamoDbEndpoint,
+        lambda: lambdaApi.endpoint,
+      },
       routingFile,
       outputs,
       pid: process.pid,
