@@ -6,7 +6,13 @@ import * as path from 'node:path';
 import { DEFAULT_LOCAL_DATA_DIR, EnvVar, Limits, type LocalPlatformDescription, PLATFORM_FILE } from '../lib/contract';
 import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators } from './emulators';
 import { LocalOptionError, LocalTemplateError } from './errors';
-import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type MappingState, type PollerStats } from './event-source-poller';
+import {
+  DEFAULT_LOCAL_CONCURRENCY,
+  EventSourcePoller,
+  type MappingState,
+  type PollerStats,
+  SQS_MAX_WAIT_TIME_SECONDS,
+} from './event-source-poller';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
@@ -44,6 +50,11 @@ export interface LocalPlatformOptions {
   readonly functionTimeoutSeconds?: number;
   /** Caps every event source's max concurrency (each concurrent invocation is a worker thread). @default - the template's */
   readonly maxConcurrency?: number;
+  /**
+   * Long-poll wait of the event-source pollers' receives, 1 – 20 seconds. A disabled mapping stays `Disabling` until
+   * its long polls end, so a shorter wait makes `bosun pause` quicker (tests). @default 20
+   */
+  readonly eventSourceWaitTimeSeconds?: number;
   /** Extra environment variables for every consumer (they win over the template's). @default - none */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
@@ -138,6 +149,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   checkOption('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 0, Limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS);
   checkOption('functionTimeoutSeconds', options.functionTimeoutSeconds, 1, Limits.LAMBDA_MAX_TIMEOUT_SECONDS);
   checkOption('maxConcurrency', options.maxConcurrency, 1, Limits.ESM_MAX_MAX_CONCURRENCY);
+  checkOption('eventSourceWaitTimeSeconds', options.eventSourceWaitTimeSeconds, 1, SQS_MAX_WAIT_TIME_SECONDS);
   const log = options.log ?? ((): void => undefined);
   const projectRoot = path.resolve(options.projectRoot ?? process.cwd());
   const dataDir = path.resolve(projectRoot, options.dataDir ?? DEFAULT_DATA_DIR);
@@ -261,6 +273,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
         maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
         maxConcurrency,
         reportBatchItemFailures: mapping.reportBatchItemFailures,
+        ...(options.eventSourceWaitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.eventSourceWaitTimeSeconds }),
         onBatch: (outcome) => {
           if (outcome.error !== undefined) {
             log(`${definition.functionName}: batch of ${outcome.received} failed (${outcome.error.message}); ${outcome.returned} message(s) return after the visibility timeout`);
