@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { RunningTask } from '../lib/aws/task-state-store';
+import { TaskTable } from '../lib/contract';
 import { parseDurationMs } from './arguments';
+import { CliError, EXIT_FAILURE } from './errors';
 import { type CliClients, taskStateStore } from './clients';
 import { type QueueMapping, type MappingTiming, findMappings, lambdaOf, pauseQueues, setMappingsEnabled } from './mappings';
 import { formatDuration, renderJson, renderTable } from './output';
@@ -93,9 +95,18 @@ export async function drainQueues(platform: Platform, clients: CliClients, optio
     throw error;
   }
   const state = taskStateStore(platform, clients);
+  const listRunning = async (): Promise<RunningTask[]> => {
+    try {
+      return (await Promise.all(queues.map((queue) => state.listRunning(queue, now())))).flat();
+    } catch (error) {
+      // A drain that cannot see what runs must not leave consumption stopped behind it.
+      if (options.keepPaused !== true) await resume();
+      throw runningIndexError(platform, error, options.keepPaused !== true);
+    }
+  };
   let clean = 0;
   for (;;) {
-    const running = (await Promise.all(queues.map((queue) => state.listRunning(queue, now())))).flat();
+    const running = await listRunning();
     const blocking = running.filter((task) => !task.interruptible);
     const interruptible = running.filter((task) => task.interruptible);
     const elapsedMs = now() - started;
@@ -111,6 +122,20 @@ export async function drainQueues(platform: Platform, clients: CliClients, optio
     }
     await sleep(Math.min(intervalMs, Math.max(0, deadline - now())));
   }
+}
+
+/** A task-state table without the running index (deployed before it existed) is named as such; else the error as is. */
+function runningIndexError(platform: Platform, error: unknown, resumed: boolean): unknown {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error && cause.name === 'ValidationException' && /index/i.test(cause.message)) {
+    return new CliError(
+      `the task-state table ${platform.tableName} has no index ${TaskTable.RUNNING_INDEX} (deployed before Bosun had ` +
+        `it): deploy this version first, then drain; ${resumed ? 'consumption was resumed' : 'the queues stay paused (--keep-paused)'}`,
+      EXIT_FAILURE,
+      { cause: error },
+    );
+  }
+  return error;
 }
 
 function runningRows(tasks: readonly RunningTask[], nowMs: number): (string | number)[][] {

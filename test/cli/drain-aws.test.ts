@@ -140,6 +140,16 @@ describe('bosun drain against AWS', () => {
     expect(renderDrain(result, clock)).toMatch(/ABORT THE DEPLOY[\s\S]*report\.render\s*│\s*01LONG\s*│\s*default\s*│\s*3m 7s/);
   });
 
+  it('resumes consumption and names the missing index when the table was deployed before the running index', async () => {
+    const mapping = simulateMapping({ transitionReads: 1 });
+    ddbMock.on(QueryCommand).rejects(Object.assign(new Error('The table does not have the specified index: running-by-queue'), { name: 'ValidationException' }));
+
+    await expect(drainQueues(platform, clients, { queues: ['default'], timeoutMs: 60_000, ...timing })).rejects.toThrow(
+      'the task-state table bosun-dev-tasks has no index running-by-queue (deployed before Bosun had it): deploy this version first, then drain; consumption was resumed',
+    );
+    expect(mapping.state()).toBe('Enabled');
+  });
+
   it('drains when only interruptible tasks run, and leaves the queue paused', async () => {
     const mapping = simulateMapping({ transitionReads: 2 });
     ddbMock.on(QueryCommand).resolves({ Items: [running(true, new Date(clock).toISOString())] });
