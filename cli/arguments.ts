@@ -92,3 +92,22 @@ export async function readPayloadArgument(argument: string): Promise<unknown> {
     );
   }
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Commander parser of a duration: one or more `<number><unit>` parts with units `ms`, `s`, `m`, `h` (`30s`, `10m`,
+ * `1h30m`), in milliseconds. Must be greater than zero.
+ *
+ * @example
+ * command.option('--timeout <duration>', 'give up after', parseDurationMs, 600_000);
+ */
+export function parseDurationMs(value: string): number {
+  const text = value.trim();
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  const total = parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * (DURATION_UNITS_MS[unit as string] ?? 0), 0);
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text || !(total > 0)) {
+    throw new InvalidArgumentError(`expected a duration such as 30s, 10m or 1h30m (units ms, s, m, h; given "${value}")`);
+  }
+  return Math.round(total);
+}

@@ -1,5 +1,6 @@
 import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
+import { registerDrainCommands } from './drain';
 import { registerFlagsCommands } from './flags';
 import { registerPublishCommand } from './publish';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
@@ -12,6 +13,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerStatusCommand,
   registerTaskCommand,
   registerDlqCommands,
+  registerDrainCommands,
   registerFlagsCommands,
   registerDevCommand,
 ];

@@ -1,6 +1,7 @@
 import { AppConfigDataClient } from '@aws-sdk/client-appconfigdata';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,11 @@ export interface CliClients {
   readonly appConfigData: AppConfigDataClient;
   /** CloudWatch, for SQS metrics that are not queue attributes (age of the oldest message); AWS target only. */
   readonly cloudwatch?: CloudWatchClient;
+  /**
+   * Lambda, for the event source mappings (`pause`, `resume`, `drain`): AWS, or the local platform's mapping API.
+   * Absent for a local platform whose `platform.json` names no such API (started before it existed).
+   */
+  readonly lambda?: LambdaClient;
   /** Closes every client's sockets so the process can exit. */
   destroy(): void;
 }
@@ -46,14 +52,21 @@ export function createCliClients(platform: Platform): CliClients {
   const dynamodb = DynamoDBDocumentClient.from(rawDynamodb, { marshallOptions: { removeUndefinedValues: true } });
   const appConfigData = new AppConfigDataClient(base);
   const cloudwatch = platform.target === 'aws' ? new CloudWatchClient(base) : undefined;
+  const lambdaEndpoint = platform.endpoints === undefined ? undefined : platform.endpoints.lambda;
+  const lambda =
+    platform.endpoints === undefined || lambdaEndpoint !== undefined
+      ? new LambdaClient({ ...base, ...(lambdaEndpoint === undefined ? {} : { endpoint: lambdaEndpoint }) })
+      : undefined;
   return {
     sqs,
     s3,
     dynamodb,
     appConfigData,
     ...(cloudwatch === undefined ? {} : { cloudwatch }),
+    ...(lambda === undefined ? {} : { lambda }),
     destroy() {
       cloudwatch?.destroy();
+      lambda?.destroy();
       sqs.destroy();
       s3.destroy();
       dynamodb.destroy();

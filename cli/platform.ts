@@ -39,6 +39,8 @@ export interface PlatformEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly dynamodb: string;
+  /** The local platform's Lambda event-source-mapping API; absent from a platform started before it existed. */
+  readonly lambda?: string;
 }
 
 /** AppConfig ids of the routing flags. */

@@ -62,12 +62,34 @@ export const demoFlaky = defineTask({
 export const demoSleep = defineTask({
   name: 'demo.sleep',
   schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
-  timeLimitSeconds: 5,
+  // Long enough to stand for a long task that is not interruptible (`bosun drain` waits for it), well below the
+  // default consumer's 30 s function timeout.
+  timeLimitSeconds: 15,
   maxAttempts: 2,
   backoff: { baseSeconds: 1, capSeconds: 5 },
   handler: (payload, ctx) =>
     new Promise<{ sleptMs: number }>((resolve, reject) => {
       const timer = setTimeout(() => resolve({ sleptMs: payload.ms }), payload.ms);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(ctx.signal.reason as Error);
+      });
+    }),
+});
+
+/**
+ * `demo.nap`: sleeps `ms` milliseconds like `demo.sleep`, but declares itself interruptible (it keeps nothing
+ * half-done, so a deploy may cut it off and it simply runs again): `bosun drain` does not wait for it.
+ */
+export const demoNap = defineTask({
+  name: 'demo.nap',
+  schema: z.object({ ms: z.number().int().min(0).max(900_000) }),
+  timeLimitSeconds: 15,
+  maxAttempts: 3,
+  interruptible: true,
+  handler: (payload, ctx) =>
+    new Promise<{ nappedMs: number }>((resolve, reject) => {
+      const timer = setTimeout(() => resolve({ nappedMs: payload.ms }), payload.ms);
       ctx.signal.addEventListener('abort', () => {
         clearTimeout(timer);
         reject(ctx.signal.reason as Error);
@@ -107,7 +129,7 @@ export const demoReject = defineTask({
 });
 
 /** Every example task: what the `default` queue's consumer runs. */
-export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoSpin, demoReject, ...chaosTasks] as const;
+export const exampleTasks = [emailSend, reportRender, demoFlaky, demoSleep, demoNap, demoSpin, demoReject, ...chaosTasks] as const;
 
 /** What the `bulk` queue's consumer runs (the chaos tasks too: `npm run chaos` routes them there for a while). */
 export const bulkTasks = [reportRender, emailSend, ...chaosTasks] as const;

@@ -16,6 +16,13 @@ export const LAMBDA_MAX_PAYLOAD_BYTES = 6 * Limits.MIB;
 /** Concurrency the poller uses when the mapping sets no `ScalingConfig.MaximumConcurrency` (the ESM's starting scale). */
 export const DEFAULT_LOCAL_CONCURRENCY = 5;
 
+/**
+ * State of an event source mapping, as Lambda reports it (`GetEventSourceMapping` `State`): `Disabling` while a
+ * poll loop still has a receive in flight after the mapping was disabled, `Disabled` once none has. Invocations
+ * already under way finish in either state.
+ */
+export type MappingState = 'Enabled' | 'Disabling' | 'Disabled';
+
 /** What became of one batch. */
 export interface BatchOutcome {
   /** Messages in the batch. */
@@ -54,6 +61,8 @@ export interface EventSourcePollerProps {
   readonly onBatch?: (outcome: BatchOutcome) => void;
   /** Called when a receive or delete call fails (the poller backs off and keeps going). @default - nothing */
   readonly onPollError?: (error: Error) => void;
+  /** Whether the mapping starts enabled (the template's `Enabled`); a disabled one receives nothing. @default true */
+  readonly enabled?: boolean;
 }
 
 /** Counters of an {@link EventSourcePoller} since it started. */
@@ -87,6 +96,14 @@ function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | 
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+function wakeSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 /**
  * A local stand-in for Lambda's SQS event source mapping. `maxConcurrency` poll loops each long-poll the queue,
  * gather a batch (up to `batchSize`, waiting up to the batching window, never past Lambda's 6 MB invocation limit),
@@ -117,6 +134,11 @@ export class EventSourcePoller {
   private readonly aborts = new Set<AbortController>();
   private loops: Promise<void>[] = [];
   private running = false;
+  private enabled: boolean;
+  /** Poll loops inside a receive (or gathering a batch) right now. */
+  private receiving = 0;
+  /** Wakes the poll loops of a disabled mapping when it is enabled again or stopped. */
+  private wake: { promise: Promise<void>; resolve: () => void } = wakeSignal();
   private counters = {
     invocations: 0,
     failedInvocations: 0,
@@ -135,6 +157,32 @@ export class EventSourcePoller {
     checkRange('maxConcurrency', this.concurrency, 1, Limits.ESM_MAX_MAX_CONCURRENCY);
     this.waitTimeSeconds = props.waitTimeSeconds ?? SQS_MAX_WAIT_TIME_SECONDS;
     checkRange('waitTimeSeconds', this.waitTimeSeconds, 0, SQS_MAX_WAIT_TIME_SECONDS);
+    this.enabled = props.enabled ?? true;
+  }
+
+  /** The mapping's state: `Enabled`, or `Disabling` → `Disabled` after {@link disable}. */
+  public get state(): MappingState {
+    if (this.enabled) return 'Enabled';
+    return this.receiving > 0 ? 'Disabling' : 'Disabled';
+  }
+
+  /**
+   * Disables the mapping, as `UpdateEventSourceMapping Enabled=false` does: no new receive starts; a long poll in
+   * flight runs to its end (up to `waitTimeSeconds`; abandoning it would hide the messages the emulator hands to it
+   * for a visibility timeout) and what it returns is still invoked. The state is `Disabling` until no loop is
+   * receiving, then `Disabled`. Invocations under way finish. Does nothing when already disabled.
+   */
+  public disable(): void {
+    this.enabled = false;
+  }
+
+  /** Enables the mapping again: the poll loops receive from the queue again. Does nothing when enabled. */
+  public enable(): void {
+    if (this.enabled) return;
+    this.enabled = true;
+    const { resolve } = this.wake;
+    this.wake = wakeSignal();
+    resolve();
   }
 
   /** Counters since the poller started. */
@@ -153,7 +201,13 @@ export class EventSourcePoller {
   public async stop(): Promise<void> {
     this.running = false;
     for (const abort of this.aborts) abort.abort();
+    this.wake.resolve();
     await Promise.all(this.loops);
+  }
+
+  /** Whether the poll loops should receive: started, not stopped, and the mapping enabled. */
+  private get receives(): boolean {
+    return this.running && this.enabled;
   }
 
   private async loop(): Promise<void> {
@@ -161,17 +215,32 @@ export class EventSourcePoller {
     this.aborts.add(abort);
     try {
       while (this.running) {
+        if (!this.enabled) {
+          await this.wake.promise;
+          continue;
+        }
         try {
-          const batch = await this.gatherBatch(abort.signal);
+          const batch = await this.receiveBatch(abort.signal);
           if (batch.length > 0) await this.process(batch);
         } catch (error) {
-          if (!this.running) return;
+          // A receive abandoned because the mapping was disabled or the poller stopped is no error.
+          if (!this.receives) continue;
           this.props.onPollError?.(error instanceof Error ? error : new Error(String(error)));
           await sleep(1000);
         }
       }
     } finally {
       this.aborts.delete(abort);
+    }
+  }
+
+  /** Gathers a batch, counted as receiving meanwhile (what `Disabling` waits for). */
+  private async receiveBatch(signal: AbortSignal): Promise<Message[]> {
+    this.receiving += 1;
+    try {
+      return await this.gatherBatch(signal);
+    } finally {
+      this.receiving -= 1;
     }
   }
 
@@ -194,7 +263,7 @@ export class EventSourcePoller {
     if (batch.length === 0) return batch;
     let bytes = batch.reduce((sum, message) => sum + Buffer.byteLength(message.Body ?? ''), 0);
     const deadline = Date.now() + this.windowMs;
-    while (this.running && batch.length < this.batchSize && bytes < LAMBDA_MAX_PAYLOAD_BYTES) {
+    while (this.receives && batch.length < this.batchSize && bytes < LAMBDA_MAX_PAYLOAD_BYTES) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
       // WaitTimeSeconds is whole seconds; below one second left, poll without waiting and pause briefly instead.
@@ -203,7 +272,8 @@ export class EventSourcePoller {
       try {
         more = await this.receive(this.batchSize - batch.length, waitSeconds, signal);
       } catch (error) {
-        if (!this.running) break;
+        // Stopped or disabled while gathering: the messages already received are still invoked.
+        if (!this.receives) break;
         throw error;
       }
       for (const message of more) {

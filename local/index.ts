@@ -10,7 +10,9 @@ export {
   LocalTemplateError,
 } from './errors';
 export { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller } from './event-source-poller';
-export type { BatchOutcome, EventSourcePollerProps, PollerStats } from './event-source-poller';
+export type { BatchOutcome, EventSourcePollerProps, MappingState, PollerStats } from './event-source-poller';
+export { LocalLambdaApi, mappingUuid } from './lambda-api';
+export type { LocalMapping } from './lambda-api';
 export { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 export type { CfnResource, CfnTemplate, LocalResourceValues, PseudoParameters } from './intrinsics';
 export { LocalFunction } from './local-function';

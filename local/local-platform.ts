@@ -15,10 +15,17 @@ import { LOCAL_CREDENTIALS, type RunningEmulators, reservePort, startEmulators }
 import { LocalOptionError, LocalTemplateError } from './errors';
 import { acquirePlatformLock, type PlatformLock } from './platform-lock';
 import { prepareRoutingFile, watchRoutingFile } from './routing-file';
-import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from './event-source-poller';
+import {
+  DEFAULT_LOCAL_CONCURRENCY,
+  EventSourcePoller,
+  type MappingState,
+  type PollerStats,
+  SQS_MAX_WAIT_TIME_SECONDS,
+} from './event-source-poller';
 import { type GatewayCaller, IamGateway, type ServiceEndpoints } from './iam/iam-gateway';
 import { readTemplateIam } from './iam/template-iam';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
+import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
 import { createLocalResources, type LocalQueue } from './local-resources';
 import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
@@ -56,6 +63,11 @@ export interface LocalPlatformOptions {
   readonly functionTimeoutSeconds?: number;
   /** Caps every event source's max concurrency (each concurrent invocation is a worker thread). @default - the template's */
   readonly maxConcurrency?: number;
+  /**
+   * Long-poll wait of the event-source pollers' receives, 1 – 20 seconds. A disabled mapping stays `Disabling` until
+   * its long polls end, so a shorter wait makes `bosun pause` quicker (tests). @default 20
+   */
+  readonly eventSourceWaitTimeSeconds?: number;
   /** Extra environment variables for every consumer (they win over the template's). @default - none */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
@@ -78,6 +90,10 @@ export interface LocalPlatformOptions {
 export interface LocalConsumer {
   readonly functionName: string;
   readonly queueName: string;
+  /** UUID of its event source mapping, stable across restarts (what `ListEventSourceMappings` reports). */
+  readonly mappingUuid: string;
+  /** The mapping's state: `Enabled`, `Disabling` or `Disabled` (`bosun pause`, `resume`). */
+  readonly mappingState: () => MappingState;
   readonly settings: {
     readonly batchSize: number;
     readonly maximumBatchingWindowSeconds: number;
@@ -156,6 +172,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   checkOption('visibilityTimeoutSeconds', options.visibilityTimeoutSeconds, 0, Limits.SQS_MAX_VISIBILITY_TIMEOUT_SECONDS);
   checkOption('functionTimeoutSeconds', options.functionTimeoutSeconds, 1, Limits.LAMBDA_MAX_TIMEOUT_SECONDS);
   checkOption('maxConcurrency', options.maxConcurrency, 1, Limits.ESM_MAX_MAX_CONCURRENCY);
+  checkOption('eventSourceWaitTimeSeconds', options.eventSourceWaitTimeSeconds, 1, SQS_MAX_WAIT_TIME_SECONDS);
   const log = options.log ?? ((): void => undefined);
   const projectRoot = path.resolve(options.projectRoot ?? process.cwd());
   const dataDir = path.resolve(projectRoot, options.dataDir ?? DEFAULT_DATA_DIR);
@@ -250,7 +267,6 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
 
     const denialLogFile = path.join(dataDir, IAM_DENIAL_LOG);
     fs.rmSync(denialLogFile, { force: true });
-    const enabledMappings = platform.eventSourceMappings.filter((mapping) => mapping.enabled);
     const emulatorEndpoints: ServiceEndpoints = {
       sqs: emulators.sqsEndpoint,
       s3: emulators.s3Endpoint,
@@ -266,7 +282,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
         ...(endpointOf('S3') === undefined ? {} : { s3: endpointOf('S3')! }),
         ...(endpointOf('DYNAMODB') === undefined ? {} : { dynamodb: endpointOf('DYNAMODB')! }),
       };
-      for (const mapping of enabledMappings) {
+      for (const mapping of platform.eventSourceMappings) {
         const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
         const roleId = iam.functionRoles.get(definition.logicalId);
         const role = roleId === undefined ? undefined : iam.roles.get(roleId);
@@ -328,7 +344,8 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
     };
 
     const consumers: LocalConsumer[] = [];
-    for (const mapping of enabledMappings) {
+    const mappings: LocalMapping[] = [];
+    for (const mapping of platform.eventSourceMappings) {
       const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
       const queue = queues.get(mapping.queueLogicalId)!;
       const timeoutSeconds = options.functionTimeoutSeconds ?? definition.timeoutSeconds;
@@ -392,14 +409,37 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
         maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
         maxConcurrency,
         reportBatchItemFailures: mapping.reportBatchItemFailures,
+        ...(options.eventSourceWaitTimeSeconds === undefined ? {} : { waitTimeSeconds: options.eventSourceWaitTimeSeconds }),
         onBatch: (outcome) => {
           if (outcome.error !== undefined) {
             log(`${definition.functionName}: batch of ${outcome.received} failed (${outcome.error.message}); ${outcome.returned} message(s) return after the visibility timeout`);
           }
         },
         onPollError: (error) => log(`${definition.functionName}: polling ${queue.queueName} failed: ${error.message}`),
+        // A mapping the template disables is created disabled, as in AWS: `bosun resume` (UpdateEventSourceMapping) starts it.
+        enabled: mapping.enabled,
       });
       poller.start();
+      const uuid = mappingUuid(synthesized.stackName, mapping.logicalId);
+      mappings.push({
+        uuid,
+        queueArn: queue.arn,
+        functionName: definition.functionName,
+        functionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${definition.functionName}`,
+        batchSize: mapping.batchSize,
+        maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
+        ...(mapping.maxConcurrency === undefined ? {} : { maxConcurrency: mapping.maxConcurrency }),
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        state: () => poller.state,
+        enable: () => {
+          log(`${definition.functionName}: event source mapping ${uuid} on ${queue.queueName} enabled`);
+          poller.enable();
+        },
+        disable: () => {
+          log(`${definition.functionName}: event source mapping ${uuid} on ${queue.queueName} disabled`);
+          poller.disable();
+        },
+      });
       // Pollers stop (and drain) before the functions and emulators they need.
       cleanups.push(async () => {
         await fn.stop();
@@ -408,6 +448,8 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       consumers.push({
         functionName: definition.functionName,
         queueName: queue.queueName,
+        mappingUuid: uuid,
+        mappingState: () => poller.state,
         settings: {
           batchSize: mapping.batchSize,
           maximumBatchingWindowSeconds: mapping.maximumBatchingWindowSeconds,
@@ -421,13 +463,23 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       });
     }
 
+    const lambdaApi = await LocalLambdaApi.start(mappings);
+    // Stops serving before the pollers stop, so nobody re-enables a mapping during the drain.
+    cleanups.push(() => lambdaApi.stop());
+    log(`Lambda event source mapping API on ${lambdaApi.endpoint}`);
+
     const outputs = Object.fromEntries(
       Object.entries(platform.outputs).map(([key, value]) => [key, resolver.resolveString(value, `Outputs.${key}.Value`)]),
     );
     const description: LocalPlatformDescription = {
       stage: LOCAL_STAGE,
       region,
-      endpoints: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
+      endpoints: {
+        sqs: emulators.sqsEndpoint,
+        s3: emulators.s3Endpoint,
+        dynamodb: emulators.dynamoDbEndpoint,
+        lambda: lambdaApi.endpoint,
+      },
       routingFile: routingWatch.inForceFile,
       outputs,
       pid: process.pid,

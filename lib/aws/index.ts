@@ -56,6 +56,7 @@ export type {
   ReburyInput,
   ReburyResult,
   ReopenResult,
+  RunningTask,
   TaskIdentity,
   TaskStateStoreOptions,
 } from './task-state-store';

@@ -1,10 +1,21 @@
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import {
   TASK_TRANSITIONS,
   TaskAttribute as A,
+  TaskTable,
   isTerminalStatus,
+  runningShardKey,
+  runningShardKeys,
   type DeadReason,
   type RouteStamp,
   type TaskErrorRecord,
@@ -127,6 +138,26 @@ export interface AcquireInput {
   readonly attempt: number;
   /** Whether the message is a redriven DLQ copy, which may lease a `dead` task. */
   readonly redriven: boolean;
+  /**
+   * Whether the task is safe to interrupt (its definition's `interruptible`), recorded by a claim for `bosun drain`.
+   * @default false
+   */
+  readonly interruptible?: boolean;
+}
+
+/** A task whose handler runs right now, as {@link TaskStateStore.listRunning} finds it. */
+export interface RunningTask {
+  readonly taskId: string;
+  readonly taskName: string;
+  readonly queue: string;
+  /** The attempt that runs. */
+  readonly attempts: number;
+  /** When the attempt started, ISO-8601 (absent on items written before Bosun recorded it). */
+  readonly startedAt?: string;
+  /** Epoch milliseconds its lease ends: past it, its runner is gone and the task no longer counts as running. */
+  readonly leaseUntilMs: number;
+  /** Whether its definition says it is safe to interrupt. */
+  readonly interruptible: boolean;
 }
 
 /** Fields of the closing transitions, by transition. */
@@ -305,6 +336,59 @@ export class TaskStateStore {
   }
 
   /**
+   * The tasks of `queue` whose handler runs right now: a claim holds a live lease (it ends at or after `nowMs`).
+   * Reads the sparse running index, one `Query` per shard (eventually consistent, as every index read: a claim made
+   * a moment ago may show a moment later). A running task whose lease has expired is not listed: its invocation
+   * died, and the next delivery of its message takes it over.
+   *
+   * @example
+   * const running = await state.listRunning('default');
+   * const blocking = running.filter((task) => !task.interruptible);
+   */
+  public async listRunning(queue: string, nowMs: number = this.now()): Promise<RunningTask[]> {
+    const running: RunningTask[] = [];
+    for (const shard of runningShardKeys(queue)) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const expr = new Expr();
+        const key = `${expr.n(A.RUNNING_SHARD)} = ${expr.v(shard)} AND ${expr.n(A.LEASE_UNTIL_MS)} >= ${expr.v(nowMs)}`;
+        const filter = `${expr.n(A.STATUS)} = ${expr.v('running')}`;
+        const projection = expr.list([A.TASK_ID, A.TASK_NAME, A.QUEUE, A.ATTEMPTS, A.STARTED_AT, A.LEASE_UNTIL_MS, A.INTERRUPTIBLE]);
+        let output;
+        try {
+          output = await this.dynamodb.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              IndexName: TaskTable.RUNNING_INDEX,
+              KeyConditionExpression: key,
+              FilterExpression: filter,
+              ProjectionExpression: projection,
+              ExpressionAttributeNames: expr.names,
+              ExpressionAttributeValues: expr.values,
+              ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+            }),
+          );
+        } catch (error) {
+          throw new AwsCallFailedError('DynamoDB', 'Query', undefined, error);
+        }
+        for (const item of (output.Items ?? []) as Partial<TaskStateItem>[]) {
+          running.push({
+            taskId: String(item.taskId),
+            taskName: String(item.taskName),
+            queue: item.queue ?? queue,
+            attempts: Number(item.attempts ?? 0),
+            ...(item.startedAt === undefined ? {} : { startedAt: item.startedAt }),
+            leaseUntilMs: Number(item.leaseUntilMs),
+            interruptible: item.interruptible === true,
+          });
+        }
+        startKey = output.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    }
+    return running;
+  }
+
+  /**
    * `create`: the first record of a task, written by a publish before its message exists (the dedup gate of a dedup
    * key, a far ETA, a hand-over at publish). Nothing is written when an item with the id exists.
    */
@@ -469,6 +553,9 @@ export class TaskStateStore {
         `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(input.attempt - 1)}) + ${expr.v(1)}`,
         `${expr.n(A.STARTED_AT)} = ${expr.v(nowIso)}`,
         `${expr.n(A.QUEUE)} = ${expr.v(input.queue)}`,
+        // Puts the task in the running index while this lease lives; every write that ends the lease removes it.
+        `${expr.n(A.RUNNING_SHARD)} = ${expr.v(runningShardKey(input.queue, input.task.id))}`,
+        `${expr.n(A.INTERRUPTIBLE)} = ${expr.v(input.interruptible ?? false)}`,
       );
       remove = ` REMOVE ${expr.list(DEAD_MARKS)}`;
     } else {
@@ -482,9 +569,8 @@ export class TaskStateStore {
         // has used: receives that ended without an outcome count, as SQS counts them.
         `${expr.n(A.ATTEMPTS)} = if_not_exists(${expr.n(A.ATTEMPTS)}, ${expr.v(Math.max(0, input.attempt - 1))})`,
       );
-      if (input.redriven) {
-        remove = ` REMOVE ${expr.list(DEAD_MARKS)}`;
-      }
+      // A lease for a side effect is not a run: the task leaves the running index (a claim's lease that expired).
+      remove = ` REMOVE ${expr.list(input.redriven ? [...DEAD_MARKS, A.RUNNING_SHARD] : [A.RUNNING_SHARD])}`;
     }
     const result = await this.transition(input.task.id, expr, condition, `SET ${sets.join(', ')}${remove}`, 'ALL_OLD');
     if (result.applied) {
@@ -531,7 +617,7 @@ export class TaskStateStore {
       `SET ${expr.n(A.STATUS)} = ${expr.v('queued')}, ${expr.n(A.ATTEMPTS)} = ${expr.v(0)}, ` +
       `${expr.n(A.LINK)} = if_not_exists(${expr.n(A.LINK)}, ${expr.v(0)}) + ${expr.v(1)}, ` +
       `${expr.n(A.UPDATED_AT)} = ${expr.v(new Date(nowMs).toISOString())}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))} ` +
-      `REMOVE ${expr.list([...DEAD_MARKS, A.LEASE_UNTIL_MS])}`;
+      `REMOVE ${expr.list([...DEAD_MARKS, A.LEASE_UNTIL_MS, A.RUNNING_SHARD])}`;
     const result = await this.transition(taskId, expr, condition, update, 'ALL_NEW');
     if (!result.applied) return { kind: 'refused', item: result.item };
     return {
@@ -662,7 +748,7 @@ export class TaskStateStore {
         break;
     }
     // The token stays: a retried write that meets its own first one recognises it (see `closedBy`).
-    const remove = input.transition === 'extend' ? '' : ` REMOVE ${expr.n(A.LEASE_UNTIL_MS)}`;
+    const remove = input.transition === 'extend' ? '' : ` REMOVE ${expr.list([A.LEASE_UNTIL_MS, A.RUNNING_SHARD])}`;
     const result = await this.conditionalUpdate(taskId, expr, condition, `SET ${sets.join(', ')}${remove}`);
     if (result.applied) return 'applied';
     const item = result.item ?? (await this.get(taskId));

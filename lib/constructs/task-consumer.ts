@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { Annotations, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import { type Metric, type MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
-import { type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, type IPrincipal, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LoggingFormat } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -151,6 +151,8 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
   public readonly queue: ITaskQueue;
   /** The function's log group. */
   public readonly logGroup: LogGroup;
+  /** The SQS event source mapping that feeds the function from its queue. */
+  public readonly eventSource: SqsEventSource;
 
   public constructor(scope: Construct, id: string, props: TaskConsumerProps) {
     super(scope, id);
@@ -241,20 +243,39 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
     });
     this.grantPrincipal = this.function.grantPrincipal;
 
-    this.function.addEventSource(
-      new SqsEventSource(props.queue.queue, {
-        batchSize,
-        maxBatchingWindow: props.maxBatchingWindow,
-        maxConcurrency,
-        reportBatchItemFailures: true,
-      }),
-    );
+    this.eventSource = new SqsEventSource(props.queue.queue, {
+      batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    this.function.addEventSource(this.eventSource);
     this.addEnvironment(EnvVar.QUEUE_NAME, props.queue.taskQueueName);
     this.addEnvironment(EnvVar.QUEUE_URL, props.queue.queue.queueUrl);
     this.addEnvironment(EnvVar.MAX_RECEIVE_COUNT, String(props.queue.maxReceiveCount));
     this.addEnvironment(EnvVar.DLQ_URL, props.queue.deadLetterQueue.queueUrl);
     props.queue.grantSendToDeadLetterQueue(this);
     this.acknowledgeKeyGrant(props.queue.deadLetterQueue);
+  }
+
+  /**
+   * Lets an operator's role (or a deploy pipeline's) pause and resume this consumer as `bosun pause`, `resume` and
+   * `drain` do: `lambda:GetEventSourceMapping` and `lambda:UpdateEventSourceMapping` on this consumer's mapping,
+   * `lambda:ListEventSourceMappings` (which IAM cannot limit to a resource) and `sqs:GetQueueAttributes` on its queue
+   * (the CLI finds the mapping by the queue's ARN). Pair it with `TaskStateTable.grantListRunning` for a drain.
+   *
+   * @example
+   * consumer.grantPauseConsumption(deployRole);
+   */
+  public grantPauseConsumption(grantee: IGrantable): Grant {
+    const mapping = Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+      resourceArns: [this.eventSource.eventSourceMappingArn],
+    });
+    Grant.addToPrincipal({ grantee, actions: ['lambda:ListEventSourceMappings'], resourceArns: ['*'] });
+    this.queue.queue.grant(grantee, 'sqs:GetQueueAttributes');
+    return mapping;
   }
 
   /** Throws {@link ConstructPropsInvalidError} for the first task the queue or the function timeout cannot run. */

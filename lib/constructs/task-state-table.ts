@@ -2,8 +2,18 @@ import { Arn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Grant, type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { CONSUMER_AWS_ACCESS, EnvVar, PRODUCER_AWS_ACCESS, TaskTable } from '../contract';
+import { CONSUMER_AWS_ACCESS, EnvVar, PRODUCER_AWS_ACCESS, TaskAttribute, TaskTable } from '../contract';
 import { type ITaskConsumer } from './task-consumer';
+
+/** Attributes the running-tasks index carries besides its keys: what a drain prints. */
+const RUNNING_INDEX_ATTRIBUTES = [
+  TaskAttribute.TASK_NAME,
+  TaskAttribute.STATUS,
+  TaskAttribute.QUEUE,
+  TaskAttribute.ATTEMPTS,
+  TaskAttribute.STARTED_AT,
+  TaskAttribute.INTERRUPTIBLE,
+] as const;
 
 /** Props of {@link TaskStateTable}. */
 export interface TaskStateTableProps {
@@ -28,7 +38,9 @@ export interface TaskStateTableProps {
  * The task-state table: one item per task, on-demand, TTL on `expiresAt`, point-in-time recovery, and the sparse
  * `dead-by-task-name` index (partition `deadTaskName`, sort `deadAt`) that lists the dead tasks of one task name in a
  * time range. A task is read by id with `GetItem` on `taskId`. Neither access pattern scans, and only dead items
- * carry the index key, so ordinary traffic never writes to the index and a busy task name cannot make it hot.
+ * carry the index key, so ordinary traffic never writes to the index and a busy task name cannot make it hot. The
+ * sparse `running-by-queue` index (partition `runningShard` = `<queue>#<shard>`, sort `leaseUntilMs`) lists the tasks
+ * whose handler runs now, for `bosun drain`.
  *
  * @example
  * const table = new TaskStateTable(this, 'TaskState', { tableName: 'bosun-dev-tasks' });
@@ -56,6 +68,32 @@ export class TaskStateTable extends Construct {
       sortKey: { name: TaskTable.DEAD_AT, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TaskTable.RUNNING_INDEX,
+      partitionKey: { name: TaskTable.RUNNING_SHARD, type: AttributeType.STRING },
+      sortKey: { name: TaskTable.LEASE_UNTIL_MS, type: AttributeType.NUMBER },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...RUNNING_INDEX_ATTRIBUTES],
+    });
+  }
+
+  /** ARN of the running-tasks index. */
+  public get runningTasksIndexArn(): string {
+    return Arn.format(
+      { service: 'dynamodb', resource: 'table', resourceName: `${this.table.tableName}/index/${TaskTable.RUNNING_INDEX}` },
+      Stack.of(this),
+    );
+  }
+
+  /**
+   * Lets an operator's role (or a deploy pipeline's) list the running tasks of the queues, as `bosun drain` does:
+   * `dynamodb:Query` on the running-tasks index, and nothing on the table.
+   *
+   * @example
+   * table.grantListRunning(deployRole);
+   */
+  public grantListRunning(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.runningTasksIndexArn] });
   }
 
   /** ARN of the dead-tasks index. */

@@ -49,7 +49,7 @@ export {
 } from './storage';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
-export { TaskAttribute, TaskTable } from './table';
+export { RUNNING_INDEX_SHARDS, TaskAttribute, TaskTable, runningShardKey, runningShardKeys } from './table';
 export type { TaskAttributeName, TaskErrorRecord, TaskStateItem } from './table';
 export { TASK_TRANSITIONS, TASK_TRANSITION_NAMES } from './transitions';
 export type { TaskStateWriter, TaskTransition, TransitionGuard, TransitionRule, TransitionSource } from './transitions';

@@ -12,6 +12,11 @@ export interface LocalPlatformEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly dynamodb: string;
+  /**
+   * The platform's Lambda event-source-mapping API (List/Get/UpdateEventSourceMapping), for `bosun pause`, `resume`
+   * and `drain`. @default - none: a platform started before it existed
+   */
+  readonly lambda?: string;
 }
 
 /**
@@ -129,7 +134,12 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
   return {
     stage: stringField(raw, 'stage', source),
     region: stringField(raw, 'region', source),
-    endpoints: { sqs: endpoints['sqs']!, s3: endpoints['s3']!, dynamodb: endpoints['dynamodb']! },
+    endpoints: {
+      sqs: endpoints['sqs']!,
+      s3: endpoints['s3']!,
+      dynamodb: endpoints['dynamodb']!,
+      ...(endpoints['lambda'] === undefined ? {} : { lambda: endpoints['lambda'] }),
+    },
     outputs: stringRecord(raw['outputs'], 'outputs', source),
     ...(routingFile === undefined ? {} : { routingFile }),
     ...(typeof pid === 'number' ? { pid } : {}),

@@ -9,7 +9,12 @@ import type { TaskStatus } from './status';
  * - get a task by id: `GetItem` on the partition key `taskId`;
  * - list the dead tasks of one task name in a time range: `Query` on the sparse index {@link DEAD_TASKS_INDEX}
  *   (`deadTaskName` = name, `deadAt` BETWEEN from AND to). Only dead items carry `deadTaskName`, so ordinary
- *   traffic never writes to the index and a busy task name cannot make a hot index partition.
+ *   traffic never writes to the index and a busy task name cannot make a hot index partition;
+ * - list the tasks of one queue whose handler runs right now (`bosun drain`): `Query` on the sparse index
+ *   {@link TaskTable.RUNNING_INDEX} in each of the queue's {@link RUNNING_INDEX_SHARDS} shards (`runningShard` =
+ *   `<queue>#<n>`, `leaseUntilMs` ≥ now). Only a claim's live lease carries `runningShard` (every write that ends the
+ *   lease removes it), so the index holds the running tasks and nothing else, and the shards spread a busy queue's
+ *   writes over several index partitions.
  */
 export const TaskTable = {
   /** Partition key: the task id (ULIDs spread writes evenly). */
@@ -22,7 +27,36 @@ export const TaskTable = {
   DEAD_TASK_NAME: 'deadTaskName',
   /** Sort key of the dead-tasks index: ISO-8601 time the task went dead. */
   DEAD_AT: 'deadAt',
+  /** Sparse GSI listing the running tasks of a queue by lease end. */
+  RUNNING_INDEX: 'running-by-queue',
+  /** Partition key of the running index: `<queue>#<shard>`, set by a claim and removed when its lease ends. */
+  RUNNING_SHARD: 'runningShard',
+  /** Sort key of the running index: epoch milliseconds the claim's lease ends (a Number). */
+  LEASE_UNTIL_MS: 'leaseUntilMs',
 } as const;
+
+/**
+ * Shards of the running index per queue: a claim lands in one (by a hash of the task id), a drain queries them all.
+ * One index partition takes about 1,000 writes a second, and each claim and each end of a lease is a write there,
+ * so a queue runs up to roughly 4,000 tasks a second before its shards of the index throttle (and, through them, the
+ * table's writes).
+ */
+export const RUNNING_INDEX_SHARDS = 8;
+
+/** The running-index partition key of a task claimed from `queue`: `<queue>#<0…7>`, by an FNV-1a hash of its id. */
+export function runningShardKey(queue: string, taskId: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < taskId.length; index += 1) {
+    hash ^= taskId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return `${queue}#${hash % RUNNING_INDEX_SHARDS}`;
+}
+
+/** Every running-index partition key of `queue`, the ones a drain queries. */
+export function runningShardKeys(queue: string): string[] {
+  return Array.from({ length: RUNNING_INDEX_SHARDS }, (_, shard) => `${queue}#${shard}`);
+}
 
 /**
  * Every attribute name of a task-state item, typed: the state adapter builds its expressions from these, never from
@@ -41,7 +75,9 @@ export const TaskAttribute = {
   STARTED_AT: 'startedAt',
   FINISHED_AT: 'finishedAt',
   LEASE_TOKEN: 'leaseToken',
-  LEASE_UNTIL_MS: 'leaseUntilMs',
+  LEASE_UNTIL_MS: TaskTable.LEASE_UNTIL_MS,
+  RUNNING_SHARD: TaskTable.RUNNING_SHARD,
+  INTERRUPTIBLE: 'interruptible',
   LINK: 'link',
   LAST_ERROR: 'lastError',
   RESULT: 'result',
@@ -87,6 +123,13 @@ export interface TaskStateItem {
    * lease is live.
    */
   readonly leaseToken?: string;
+  /** Running-index key (`<queue>#<shard>`): present only while a claim's lease is held (see {@link TaskTable}). */
+  readonly runningShard?: string;
+  /**
+   * Whether the task's definition says it is safe to interrupt (`defineTask({ interruptible: true })`), as recorded
+   * by the claim of its latest attempt; a drain does not wait for such tasks.
+   */
+  readonly interruptible?: boolean;
   /**
    * Number of the newest link of the task's message chain that was sent (ETA hops, moves, holds, redrives each send
    * a new link). A delivered message with an older link is stale and acknowledged without effect.

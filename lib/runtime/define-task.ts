@@ -88,6 +88,14 @@ export interface TaskOptions {
    * @default 'full'
    */
   readonly stateTracking?: StateTracking;
+  /**
+   * Whether the task may be cut off at any point and simply run again (Celery's `acks_late` tasks): its work is
+   * idempotent and it keeps nothing half-done that a re-run would not redo. `bosun drain` does not wait for
+   * interruptible tasks before a deploy; it waits for every other running task, and tells you to abort the deploy
+   * if they do not finish in time. The consumer records it in the task state when it claims the task.
+   * @default false
+   */
+  readonly interruptible?: boolean;
 }
 
 /** What {@link defineTask} takes. */
@@ -109,6 +117,7 @@ export interface TaskDefinition<TPayload = unknown, TResult = unknown> extends T
   readonly backoff: Required<BackoffOptions>;
   readonly idempotent: boolean;
   readonly stateTracking: StateTracking;
+  readonly interruptible: boolean;
 }
 
 /** Default time limit of one attempt, in seconds. */
@@ -187,6 +196,15 @@ export function defineTask<TPayload, TResult>(
       integer: false,
     },
   ]);
+  if (input.interruptible === true && input.idempotent === false) {
+    // An interrupted attempt of a task that is not idempotent goes to the DLQ instead of running again: such a task
+    // cannot be interrupted safely, and a drain that ignored it would send it there.
+    throw new TaskDefinitionInvalidError(
+      name,
+      `task "${name}": interruptible: true requires an idempotent task (given idempotent: false); an interrupted ` +
+        'attempt of a task that is not idempotent is dead-lettered rather than run again',
+    );
+  }
   return {
     name,
     schema: input.schema,
@@ -199,6 +217,7 @@ export function defineTask<TPayload, TResult>(
     },
     idempotent: input.idempotent ?? true,
     stateTracking: input.stateTracking ?? 'full',
+    interruptible: input.interruptible ?? false,
   };
 }
 

@@ -96,6 +96,7 @@ export class Executor {
         queue: this.r.queueName ?? 'unknown',
         attempt: message.attempt,
         redriven: message.redriven,
+        interruptible: task?.interruptible ?? false,
       });
       switch (lease.kind) {
         case 'terminal':

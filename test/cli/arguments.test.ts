@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { collectContext, parseInstant, parseNonNegativeInteger, readPayloadArgument } from '../../cli/arguments';
+import { collectContext, parseDurationMs, parseInstant, parseNonNegativeInteger, readPayloadArgument } from '../../cli/arguments';
 import { CliUsageError } from '../../cli/errors';
 import { formatDuration, renderTable } from '../../cli/output';
 
@@ -70,6 +70,22 @@ describe('readPayloadArgument', () => {
     const file = path.join(dir, 'missing.json');
 
     await expect(readPayloadArgument(`@${file}`)).rejects.toThrow(`--payload cannot read file ${file} (ENOENT)`);
+  });
+});
+
+describe('parseDurationMs', () => {
+  it.each([
+    ['10m', 600_000],
+    ['90s', 90_000],
+    ['1h30m', 5_400_000],
+    ['500ms', 500],
+    ['1.5s', 1_500],
+  ])('reads %p as %p ms', (text, ms) => {
+    expect(parseDurationMs(text)).toBe(ms);
+  });
+
+  it.each(['10', 'ten minutes', '0s', '10m junk', ''])('refuses %p, saying what a duration looks like', (text) => {
+    expect(() => parseDurationMs(text)).toThrow(`expected a duration such as 30s, 10m or 1h30m (units ms, s, m, h; given "${text}")`);
   });
 });
 

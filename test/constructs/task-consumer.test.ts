@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { EnvVar } from '../../lib/contract';
 import {
@@ -25,6 +26,34 @@ function consumerStack(props: Partial<TaskConsumerProps> = {}, visibilityTimeout
   });
   return { stack, queue, consumer };
 }
+
+describe('TaskConsumer.grantPauseConsumption (bosun pause, resume, drain)', () => {
+  it('grants reading and updating this consumer\'s mapping, listing mappings, and reading its queue\'s attributes', () => {
+    const { stack, consumer } = consumerStack();
+    const operator = new Role(stack, 'Operator', { assumedBy: new AccountRootPrincipal() });
+
+    consumer.grantPauseConsumption(operator);
+
+    const template = templateOf(stack);
+    const [mappingId] = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Operator') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':lambda:eu-west-1:111111111111:event-source-mapping:$'), { Ref: mappingId }])],
+            },
+          },
+          { Effect: 'Allow', Action: 'lambda:ListEventSourceMappings', Resource: '*' },
+          { Effect: 'Allow', Action: 'sqs:GetQueueAttributes', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^QQueue'), 'Arn'] } },
+        ]),
+      },
+    });
+  });
+});
 
 describe('TaskConsumer', () => {
   it('runs on nodejs22.x arm64 with the given timeout and memory, logging JSON to its own log group', () => {

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { EnvVar, TaskTable } from '../../lib/contract';
 import { TaskConsumer, TaskQueue, TaskStateTable } from '../../lib/constructs';
 import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack } from './helpers';
@@ -29,7 +30,7 @@ describe('TaskStateTable', () => {
         { AttributeName: TaskTable.DEAD_TASK_NAME, AttributeType: 'S' },
         { AttributeName: TaskTable.DEAD_AT, AttributeType: 'S' },
       ]),
-      GlobalSecondaryIndexes: [
+      GlobalSecondaryIndexes: Match.arrayWith([
         {
           IndexName: TaskTable.DEAD_TASKS_INDEX,
           KeySchema: [
@@ -38,7 +39,52 @@ describe('TaskStateTable', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
-      ],
+      ]),
+    });
+  });
+
+  it('has the sparse running-tasks index: queue shard partition, lease-end (number) sort key, what a drain prints', () => {
+    const stack = testStack();
+    new TaskStateTable(stack, 'T');
+    templateOf(stack).hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TaskTable.RUNNING_SHARD, AttributeType: 'S' },
+        { AttributeName: TaskTable.LEASE_UNTIL_MS, AttributeType: 'N' },
+      ]),
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: TaskTable.RUNNING_INDEX,
+          KeySchema: [
+            { AttributeName: TaskTable.RUNNING_SHARD, KeyType: 'HASH' },
+            { AttributeName: TaskTable.LEASE_UNTIL_MS, KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['taskName', 'status', 'queue', 'attempts', 'startedAt', 'interruptible'],
+          },
+        },
+      ]),
+    });
+  });
+
+  it('grantListRunning allows dynamodb:Query on the running index only, not on the table', () => {
+    const stack = testStack();
+    const table = new TaskStateTable(stack, 'T', { tableName: 'bosun-dev-tasks' });
+    const operator = new Role(stack, 'Operator', { assumedBy: new AccountRootPrincipal() });
+    table.grantListRunning(operator);
+    const template = templateOf(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('^TTable') }, `/index/${TaskTable.RUNNING_INDEX}`])],
+            },
+          },
+        ],
+      },
     });
   });
 

@@ -128,6 +128,44 @@ afterEach(async () => {
 
 afterAll(() => sqs.destroy());
 
+describe('EventSourcePoller, disabled and enabled (UpdateEventSourceMapping Enabled)', () => {
+  it('receives nothing while disabled, lets the invocation under way finish, and receives again once enabled', async () => {
+    const queue = await createQueue(sqs, 'disable', { VisibilityTimeout: '30' });
+    await send(queue, { action: 'sleep', ms: 1_500 });
+    const harness = startPoller(queue, testFunction(), { batchSize: 1, maxConcurrency: 2 });
+    await waitFor('the first invocation', () => harness.events[0]);
+
+    harness.poller.disable();
+    await waitFor('Disabled', () => (harness.poller.state === 'Disabled' ? true : undefined), 5_000);
+    await send(queue, { action: 'ok' });
+    await send(queue, { action: 'ok' });
+    await waitFor('the invocation under way to finish', () => harness.outcomes[0]);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+
+    expect(harness.outcomes[0]).toMatchObject({ received: 1, deleted: 1 });
+    expect(harness.events).toHaveLength(1);
+    expect(await depth(queue)).toEqual({ visible: 2, inFlight: 0 });
+
+    harness.poller.enable();
+    expect(harness.poller.state).toBe('Enabled');
+    await waitFor('the waiting messages', () => (harness.outcomes.reduce((sum, o) => sum + o.deleted, 0) >= 3 ? true : undefined));
+    expect(await depth(queue)).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('starts disabled when the mapping is (Enabled: false in the template) and is Disabled at once', async () => {
+    const queue = await createQueue(sqs, 'start-disabled', { VisibilityTimeout: '30' });
+    await send(queue, { action: 'ok' });
+    const harness = startPoller(queue, testFunction(), { enabled: false });
+
+    expect(harness.poller.state).toBe('Disabled');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(harness.events).toHaveLength(0);
+
+    harness.poller.enable();
+    await waitFor('the message', () => harness.outcomes[0]);
+  });
+});
+
 describe('EventSourcePoller', () => {
   it('deletes the successes of a partial batch response and returns the reported failures to the queue', async () => {
     const queue = await createQueue(sqs, 'partial', { VisibilityTimeout: '30' });

@@ -21,6 +21,7 @@ describe('defineTask', () => {
       backoff: { baseSeconds: 2, capSeconds: 300 },
       idempotent: true,
       stateTracking: 'full',
+      interruptible: false,
     });
     expect(task.schema.safeParse({ to: 'x' })).toEqual({ success: true, data: { to: 'x' } });
   });
@@ -41,6 +42,13 @@ describe('defineTask', () => {
     [{ backoff: { capSeconds: 50_000 } }, 'task "t.x": backoff.capSeconds must be a number between 0 and 43200 (given 50000)'],
   ])('rejects out-of-range options %j', (options, message) => {
     expect(() => defineTask({ name: 't.x', schema, handler: () => undefined, ...options })).toThrow(message);
+  });
+
+  it('declares a task interruptible only if it is idempotent (an interrupted attempt of one that is not is dead-lettered)', () => {
+    expect(defineTask({ name: 't.nap', schema, interruptible: true, handler: () => undefined }).interruptible).toBe(true);
+    expect(() => defineTask({ name: 't.nap', schema, interruptible: true, idempotent: false, handler: () => undefined })).toThrow(
+      /task "t.nap": interruptible: true requires an idempotent task \(given idempotent: false\)/,
+    );
   });
 });
 
