@@ -5,7 +5,7 @@
  * which. See docs/chaos.md.
  *
  * Run: `npm run chaos -- [--tasks N] [--seed N] [--rate N] [--fault-rate P] [--producer-faults T,L,D]
- * [--consumer-faults T,L,D] [--crash-every S] [--flip-every S] [--max-concurrency N] [--json]`.
+ * [--consumer-faults T,L,D] [--crash-every S] [--flip-every S] [--max-concurrency N] [--no-iam] [--json]`.
  * Exit code 0 only when lost, wrong state, DLQ entries without a reason and unexplained duplicate runs are all 0.
  */
 import { DEFAULT_CHAOS_OPTIONS, type ChaosOptions, runChaos } from './chaos/engine';
@@ -50,6 +50,7 @@ function parseArgs(argv: readonly string[]): { options: Partial<ChaosOptions>; j
     ['producerFaults', producerFaults],
     ['consumerFaults', consumerFaults],
   ];
+  if (argv.includes('--no-iam')) entries.push(['iam', false]);
   const options = Object.fromEntries(entries.filter(([, entry]) => entry !== undefined)) as Partial<ChaosOptions>;
   return { options, json: argv.includes('--json') };
 }

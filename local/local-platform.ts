@@ -158,7 +158,9 @@ function resolveRoutingDocument(platform: PlatformTemplate, resolver: IntrinsicR
  * template, starts fauxqs and DynamoDB Local, creates the queues, buckets and tables, writes the initial routing
  * document to `<dataDir>/routing.json`, runs every consumer from its esbuild bundle in worker threads with its
  * template environment pointed at the emulators, drives each one with a local event-source poller, and writes
- * `<dataDir>/platform.json` for the `bosun` CLI.
+ * `<dataDir>/platform.json` for the `bosun` CLI. Unless `iam` is false, every consumer (and its event source) calls
+ * the emulators through an {@link IamGateway} as its role in the template, and denied calls go to
+ * `<dataDir>/logs/iam-denials.log`.
  *
  * @example
  * const platform = await startLocalPlatform({ visibilityTimeoutSeconds: 2, maxDelaySeconds: 2 });

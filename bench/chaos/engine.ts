@@ -47,6 +47,8 @@ export interface ChaosOptions {
   readonly functionTimeoutSeconds: number;
   /** Cap on each event source's concurrency. @default - the template's */
   readonly maxConcurrency?: number;
+  /** Enforce the template's IAM on the consumers' calls (consumer → IAM gateway → fault proxy → emulator). @default true */
+  readonly iam?: boolean;
   /** Longest wait for the queues to go quiet once publishing and the redrive are done, seconds. */
   readonly quietTimeoutSeconds: number;
   /** Envelopes above this many bytes are claim-checked. */
@@ -222,6 +224,7 @@ export async function runChaos(overrides: Partial<ChaosOptions> = {}): Promise<C
       maxDelaySeconds: options.maxDelaySeconds,
       functionTimeoutSeconds: options.functionTimeoutSeconds,
       ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+      ...(options.iam === undefined ? {} : { iam: options.iam }),
       eventSourceSqsEndpoint: proxy.endpoint('esm'),
       functionEnvironment: {
         AWS_ENDPOINT_URL_SQS: consumerEndpoint,
