@@ -46,7 +46,8 @@ describe('startEmulators', () => {
     }
 
     expect(up).toBe(false);
-  });
+    // Starting both emulators (DynamoDB Local's launcher is compiled on start) and the 15 s wait above, on a busy machine.
+  }, 60_000);
 });
 
 /** Connects to host:port; resolves `connected` or the error code (ECONNREFUSED when nothing listens there). */
