@@ -6,6 +6,7 @@ import {
   PLATFORM_FILE,
   PlatformDescriptionInvalidError,
   type PlatformStackOutputs,
+  type StackQueue,
   StackOutputsInvalidError,
   parseLocalPlatformDescription,
   parseStackOutputs,
@@ -24,15 +25,8 @@ import { CliPlatformInvalidError, CliPlatformNotRunningError, CliQueueUnknownErr
 export const DEFAULT_DATA_DIR = DEFAULT_LOCAL_DATA_DIR;
 export { PLATFORM_FILE };
 
-/** One Bosun queue as the CLI sees it. */
-export interface PlatformQueue {
-  /** Logical name, for example `default`. */
-  readonly name: string;
-  /** Queue URL. */
-  readonly url: string;
-  /** URL of its DLQ, when the platform has one. */
-  readonly dlqUrl?: string;
-}
+/** One Bosun queue as the CLI sees it: as the stack outputs describe it (the contract's `StackQueue`). */
+export type PlatformQueue = StackQueue;
 
 /** Service endpoints of the local emulators. Absent for AWS, where the SDK's own resolution applies. */
 export interface PlatformEndpoints {

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { createAwsClients } from '../../lib/aws/clients';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -39,6 +42,29 @@ describe('createAwsClients', () => {
     const clients = createAwsClients({ env: { AWS_REGION: 'ap-southeast-2' }, credentials });
     expect(await clients.sqs.config.region()).toBe('ap-southeast-2');
     expect(clients.s3.config.forcePathStyle).toBe(false);
+  });
+
+  it("signs with the named profile's credentials from the shared files, in clients of their own", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bosun-profile-'));
+    const saved = { credentials: process.env['AWS_SHARED_CREDENTIALS_FILE'], config: process.env['AWS_CONFIG_FILE'] };
+    try {
+      await writeFile(path.join(dir, 'credentials'), '[ops]\naws_access_key_id = AKIAOPSEXAMPLE\naws_secret_access_key = ops-secret\n');
+      await writeFile(path.join(dir, 'config'), '');
+      process.env['AWS_SHARED_CREDENTIALS_FILE'] = path.join(dir, 'credentials');
+      process.env['AWS_CONFIG_FILE'] = path.join(dir, 'config');
+
+      const ops = createAwsClients({ region: 'eu-west-1', env: {}, profile: 'ops' });
+
+      await expect(ops.sqs.config.credentials()).resolves.toMatchObject({ accessKeyId: 'AKIAOPSEXAMPLE' });
+      await expect(ops.dynamodb.config.credentials()).resolves.toMatchObject({ accessKeyId: 'AKIAOPSEXAMPLE' });
+      expect(createAwsClients({ region: 'eu-west-1', env: {} })).not.toBe(ops);
+    } finally {
+      for (const [name, value] of [['AWS_SHARED_CREDENTIALS_FILE', saved.credentials], ['AWS_CONFIG_FILE', saved.config]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('drops the logger middleware that filters every request for a no-op logger', () => {
