@@ -248,7 +248,7 @@ describe('bosun dlq', () => {
         clients.sqs.middlewareStack.add(
           (next, context) => async (args) => {
             const output = await next(args);
-            if (context.commandName === 'SendMessageCommand') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+            if (context.commandName === 'SendMessageBatchCommand') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
             return output;
           },
           { step: 'initialize', name: 'loseSendAnswers' },
