@@ -1,6 +1,7 @@
 import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerFlagsCommands } from './flags';
+import { registerMoveCommand } from './move';
 import { registerPublishCommand } from './publish';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
 import { registerStatusCommand } from './status';
@@ -12,6 +13,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerStatusCommand,
   registerTaskCommand,
   registerDlqCommands,
+  registerMoveCommand,
   registerFlagsCommands,
   registerDevCommand,
 ];

@@ -237,8 +237,10 @@ interface SendEntry {
  * source's visible count, and moves only messages SQS received before the start (`SentTimestamp`, which SQS keeps
  * when its redrive policy moves a message to a DLQ). A message it leaves in the source (filtered out, failed, sent
  * after the start, beyond `max`) is hidden for `holdSeconds` so it is not received over and over, and made visible
- * again at the end. A loop ends at an empty receive, or at one that brings only messages sent after the start; the
- * run ends when every loop has.
+ * again at the end. A loop ends at a receive that brings no message of the snapshot it has not seen (nothing, only
+ * messages sent after the start, or only ones it holds that came back because the run outlasted `holdSeconds`); the
+ * run ends when every loop has. A run that outlasts `holdSeconds` may so end before it saw every message: `seen`
+ * against `snapshot` tells, and a second run is always safe.
  *
  * **Order, per message (ADR 0006).** Decide (the decider writes what must come before the send), send, and delete the
  * source message only once SQS accepted the copy (a `Successful` entry of `SendMessageBatch`). A copy SQS certainly
@@ -459,7 +461,6 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
       if (batch.length === 0) return;
       const chosen: Message[] = [];
       let newInSnapshot = 0;
-      let newOutside = 0;
       for (const message of batch) {
         const messageId = message.MessageId ?? '';
         if (held.has(messageId) || undeleted.has(messageId)) {
@@ -469,7 +470,6 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
         }
         const sentAt = sentAtMs(message);
         if (sentAt === undefined || sentAt >= startedAtMs) {
-          newOutside += 1;
           left.add(messageId);
           hold(message);
           continue;
@@ -500,7 +500,7 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
         await execute(chosen, decisions);
       }
       options.onProgress?.({ kind: 'batch', handled: chosen.length, moved });
-      if (newInSnapshot === 0 && newOutside > 0) return;
+      if (newInSnapshot === 0) return;
     }
   };
 
