@@ -80,6 +80,11 @@ export interface MoveOptions {
   readonly onProgress?: (event: { readonly kind: 'start'; readonly total: number } | { readonly kind: 'batch'; readonly handled: number }) => void;
   /** Clock, epoch ms. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Where the producer SDK's warnings go (a best-effort cleanup that failed while wrapping), one line each.
+   * @default - dropped
+   */
+  readonly warn?: (line: string) => void;
 }
 
 /** How a moved message was carried over. */
@@ -274,6 +279,11 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
         region: platform.region,
         // Every wrapped task goes to the destination the operator named, whatever the routing flags say.
         routing: { current: () => Promise.resolve(defaultRoutingDocument(destination.name)) },
+        // Not the SDK's default JSON logger, which writes to standard output (where --json goes).
+        logger: {
+          info: () => undefined,
+          warn: (message, fields) => options.warn?.(`warning: ${message}${fields?.['taskId'] === undefined ? '' : ` (task ${String(fields['taskId'])})`}\n`),
+        },
       }),
     );
     return client;
@@ -590,6 +600,7 @@ export function registerMoveCommand(program: Command, session: CliSession): void
         ...(options.etaField === undefined ? {} : { etaField: options.etaField }),
         ...(options.max === undefined ? {} : { max: options.max }),
         ...(options.rate === undefined ? {} : { ratePerSecond: options.rate }),
+        warn: (line) => io.error(line),
         onProgress: (event) => {
           if (event.kind === 'start') progress = startProgress(io, json, options.dryRun ? 'move (dry run)' : 'move', event.total, { rate: true });
           else progress.increment(event.handled);
