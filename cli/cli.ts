@@ -2,6 +2,7 @@ import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerDrainCommands } from './drain';
 import { registerFlagsCommands } from './flags';
+import { registerMoveCommand } from './move';
 import { registerPublishCommand } from './publish';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
 import { registerStatusCommand } from './status';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerTaskCommand,
   registerDlqCommands,
   registerDrainCommands,
+  registerMoveCommand,
   registerFlagsCommands,
   registerDevCommand,
 ];

@@ -1,8 +1,10 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { type DeadReason, MessageAttribute } from '../lib/contract';
+import { MAX_MOVE_CONCURRENCY } from '../lib/aws/queue-mover';
 import { parseNonNegativeInteger, parsePositiveNumber } from './arguments';
 import type { CliClients } from './clients';
+import { CliUsageError } from './errors';
 import { attribute, dlqCounts, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
 import { formatDuration, renderJson, renderTable, startProgress } from './output';
 import type { Platform } from './platform';
@@ -172,6 +174,7 @@ interface RedriveCommandOptions extends TargetOptions {
   readonly task?: string;
   readonly rate: number;
   readonly max?: number;
+  readonly concurrency: number;
 }
 
 /**
@@ -205,13 +208,18 @@ export function registerDlqCommands(program: Command, session: CliSession): void
       .argument('<queue>', 'queue name, for example default')
       .option('--task <name>', 'only messages of this task name (others stay in the DLQ)')
       .option('--rate <n>', 'most messages per second', parsePositiveNumber, DEFAULT_REDRIVE_RATE)
-      .option('--max <n>', 'most messages to redrive', parseNonNegativeInteger),
+      .option('--max <n>', 'most messages to redrive', parseNonNegativeInteger)
+      .option('--concurrency <n>', `receive → send → delete loops in parallel, 1-${MAX_MOVE_CONCURRENCY}`, parseNonNegativeInteger, 1),
   ).action(async (queueName: string, options: RedriveCommandOptions) => {
+    if (options.concurrency < 1 || options.concurrency > MAX_MOVE_CONCURRENCY) {
+      throw new CliUsageError('--concurrency', `must be a whole number from 1 to ${MAX_MOVE_CONCURRENCY} (given ${options.concurrency})`);
+    }
     await session.withTarget(options, async ({ platform, clients, io, json }) => {
       let progress = startProgress(io, true, 'redrive', 0);
       let done = 0;
       const result = await redriveDeadLetters(platform, clients, queueName, {
         ratePerSecond: options.rate,
+        concurrency: options.concurrency,
         ...(options.task === undefined ? {} : { taskName: options.task }),
         ...(options.max === undefined ? {} : { max: options.max }),
         onProgress: (event) => {

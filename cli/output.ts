@@ -152,26 +152,39 @@ export interface Progress {
   stop(): void;
 }
 
+/** Options of {@link startProgress}. */
+export interface ProgressOptions {
+  /** Also show the rate, items per second since the start. @default false */
+  readonly rate?: boolean;
+}
+
 /**
- * Starts a progress bar on the terminal, or a silent stand-in for scripts and `--json`.
+ * Starts a progress bar on the terminal (count, time left, and with `rate` the items per second), or a silent
+ * stand-in for scripts and `--json`.
  *
  * @example
  * const progress = startProgress(io, json, 'redrive', total);
  */
-export function startProgress(io: CliIo, json: boolean, label: string, total: number): Progress {
+export function startProgress(io: CliIo, json: boolean, label: string, total: number, options: ProgressOptions = {}): Progress {
   if (json || io.progressStream === undefined) {
     return { increment: () => undefined, setTotal: () => undefined, stop: () => undefined };
   }
   const bar = new SingleBar({
     stream: io.progressStream,
-    format: `${label} [{bar}] {value}/{total} | {eta_formatted} left`,
+    format: `${label} [{bar}] {value}/{total}${options.rate === true ? ' | {rate}/s' : ''} | {eta_formatted} left`,
     hideCursor: true,
     clearOnComplete: false,
   });
-  bar.start(Math.max(total, 1), 0);
+  const startedAt = Date.now();
+  let done = 0;
+  const rate = (): { rate: string } => ({ rate: String(Math.round((done * SECOND_MS) / Math.max(1, Date.now() - startedAt))) });
+  bar.start(Math.max(total, 1), 0, rate());
   let current = total;
   return {
-    increment: (by = 1) => bar.increment(by),
+    increment: (by = 1) => {
+      done += by;
+      bar.increment(by, rate());
+    },
     setTotal: (next) => {
       if (next > current) {
         current = next;

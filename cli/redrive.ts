@@ -1,4 +1,5 @@
-import { DeleteMessageCommand, type Message, type MessageAttributeValue, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
+import { type MoveDecision, describeError, moveMessages } from '../lib/aws/queue-mover';
 import type { ReopenResult, TaskStateStore } from '../lib/aws/task-state-store';
 import {
   DEAD_LETTER_ATTRIBUTES,
@@ -11,15 +12,13 @@ import {
   serializeEnvelope,
 } from '../lib/contract';
 import { type CliClients, taskStateStore } from './clients';
-import { type QueueWithDlq, type ReadBody, attribute, dlqCounts, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
+import { type QueueWithDlq, type ReadBody, attribute, dlqOf, readBody, taskNameOf } from './dead-letters';
 import type { Platform } from './platform';
 
 /** Seconds a redrive holds a received message (the ones it sends, and the ones it leaves, put back at the end). */
 export const REDRIVE_HOLD_SECONDS = 300;
 /** Default redrive rate, messages per second (AWS's own message move task tops out at 500/s). */
 export const DEFAULT_REDRIVE_RATE = 50;
-/** HTTP status range of a client error: the service refused the request, so it did nothing. */
-const CLIENT_ERROR = { min: 400, max: 499 } as const;
 
 /** Options of {@link redriveDeadLetters}. */
 export interface RedriveOptions {
@@ -31,6 +30,8 @@ export interface RedriveOptions {
   readonly max?: number;
   /** Called once with the snapshot's size, then once per message redriven, deleted or failed. */
   readonly onProgress?: (event: { readonly kind: 'start'; readonly total: number } | { readonly kind: 'message' }) => void;
+  /** Receive → send → delete loops run in parallel, 1–100. @default 1 */
+  readonly concurrency?: number;
   /** Clock, epoch ms; the snapshot is every message SQS received before its first reading. @default Date.now */
   readonly now?: () => number;
 }
@@ -135,28 +136,6 @@ function destinationOf(platform: Platform, queue: QueueWithDlq, message: Message
   return match?.url ?? queue.url;
 }
 
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-/**
- * Whether SQS certainly did not take the request: it answered with a client error (4xx) to the only attempt. No
- * answer, a server error, or a client error after the SDK retried (an earlier attempt may have been taken and its
- * answer lost) leave the outcome unknown.
- */
-function certainlyRejected(error: unknown): boolean {
-  const metadata = (error as { $metadata?: { httpStatusCode?: number; attempts?: number } } | undefined)?.$metadata;
-  const status = metadata?.httpStatusCode;
-  if (status === undefined || status < CLIENT_ERROR.min || status > CLIENT_ERROR.max) return false;
-  return (metadata?.attempts ?? 1) <= 1;
-}
-
-/** When SQS received the message (`SentTimestamp`, epoch ms); undefined when it was not returned. */
-function sentAtMs(message: Message): number | undefined {
-  const sentAt = Number(message.Attributes?.['SentTimestamp']);
-  return Number.isFinite(sentAt) && sentAt > 0 ? sentAt : undefined;
-}
-
 function deadReasonOf(message: Message): DeadReason {
   const reason = attribute(message, MessageAttribute.DEAD_REASON);
   return DEAD_REASONS.find((known) => known === reason) ?? 'receive-count-exceeded';
@@ -203,10 +182,6 @@ async function planFor(state: TaskStateStore, message: Message, envelope: TaskEn
   return { kind: 'redundant', taskId: envelope.id, status: item.status };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Sends dead messages back to their source queue, at a bounded rate, and works the same against fauxqs (which has
  * no `StartMessageMoveTask`) and AWS (whose move task can neither filter by task name nor reopen task state).
@@ -215,8 +190,10 @@ function sleep(ms: number): Promise<void> {
  * the DLQ's visible count, and redrives only messages SQS received before the start (`SentTimestamp`, which SQS keeps
  * when its redrive policy moves a message). A task that dies again during the run makes a new DLQ message, sent after
  * the start: it is left for the next run. A second DLQ copy (in the snapshot) of the same death of a task whose copy
- * this run sent is redundant and deleted; a copy of a later death, or of a task whose copy was not sent, is left. The run ends when every message of the snapshot was handled, when a receive brings only messages
- * outside it (or ones already handled), or nothing, or after `max` messages.
+ * this run sent is redundant and deleted; a copy of a later death, or of a task whose copy was not sent, is left. The
+ * run ends at a receive that brings nothing, or only messages sent after the start, or after `max` messages. The loop
+ * itself is the move engine's (`moveMessages` in `lib/aws/queue-mover.ts`, shared with `bosun move`): copies go out
+ * with `SendMessageBatch`, their DLQ messages are deleted with `DeleteMessageBatch` once accepted.
  *
  * **Ordering, per message (ADR 0006: undo only what certainly failed).**
  * 1. Read the envelope. A body that is not one is sent back unchanged and counted.
@@ -225,7 +202,7 @@ function sleep(ms: number): Promise<void> {
  * 3. Send the copy to the source queue with `attempts: 0`, `link` = the reopened link, and the dead-letter attributes
  *    stripped.
  * 4. Only after the send succeeded, delete the DLQ message.
- * 5. If the send certainly failed (SQS answered 4xx to the only attempt), undo the reopen with `rebury` (`queued` →
+ * 5. If the send certainly failed (a `Failed` batch entry, or a 4xx answer to the only attempt), undo the reopen with `rebury` (`queued` →
  *    `dead`, only while nothing touched the task since) and keep the DLQ message. If the outcome is unknown (no
  *    answer, 5xx), keep both as they are and report it: a later redrive finds the state `queued` as the reopen left
  *    it and sends the copy again (the consumer runs a task once even if two copies arrive).
@@ -249,114 +226,30 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
   const queue = dlqOf(platform, queueName);
   const state = taskStateStore(platform, clients);
-  const clock = options.now ?? Date.now;
-  const intervalMs = 1000 / (options.ratePerSecond ?? DEFAULT_REDRIVE_RATE);
-  const max = options.max ?? Number.POSITIVE_INFINITY;
-  const startedAtMs = clock();
-  const counts = await dlqCounts(clients, queue.dlqUrl);
-  options.onProgress?.({ kind: 'start', total: Math.min(counts.visible, max) });
-
-  const held: Message[] = [];
-  const seen = new Set<string>();
+  /** Tasks this run took one message of: a second message of the same task is deferred to the end. */
   const handledTasks = new Set<string>();
   /**
    * Tasks whose copy this run sent, with the link of the DLQ copy it sent: a second DLQ copy of the same death (same
    * link or older) is redundant; one with a newer link is the redriven copy dying again and is left for the next run.
    */
   const sentTasks = new Map<string, number>();
-  /** Second DLQ copies (in the snapshot) of a task this run handled: deleted if its copy was sent, else left. */
-  const secondCopies: Array<{ readonly message: Message; readonly taskKey: string; readonly taskId: string | undefined; readonly link: number }> = [];
-  const left = new Set<string>();
-  const failures: RedriveFailure[] = [];
-  const unknownOutcomes: RedriveFailure[] = [];
-  const deleteFailures: RedriveFailure[] = [];
   const resent: string[] = [];
   const redundant: RedundantCopy[] = [];
   const stateMissing: string[] = [];
   const movedBySqs: string[] = [];
-  const byDestination: Record<string, number> = {};
-  let redriven = 0;
-  let skipped = 0;
   let stateReset = 0;
   let unreadable = 0;
-  let handled = 0;
-  let processed = 0;
-  let nextSendAt = clock();
-
-  const deleteFromDlq = async (message: Message, taskId: string | undefined): Promise<boolean> => {
-    try {
-      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queue.dlqUrl, ReceiptHandle: message.ReceiptHandle }));
-      return true;
-    } catch (error) {
-      deleteFailures.push({ messageId: message.MessageId ?? '', ...(taskId === undefined ? {} : { taskId }), error: describeError(error) });
-      return false;
+  let skipped = 0;
+  const bodies = new WeakMap<Message, ReadBody>();
+  const bodyOf = (message: Message): ReadBody => {
+    let body = bodies.get(message);
+    if (body === undefined) {
+      body = readBody(message);
+      bodies.set(message, body);
     }
+    return body;
   };
-
-  const redriveOne = async (message: Message, body: ReadBody): Promise<void> => {
-    const messageId = message.MessageId ?? '';
-    const taskId = body.envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
-    const failure = (error: string): RedriveFailure => ({ messageId, ...(taskId === undefined ? {} : { taskId }), error });
-    // Reserve a send slot before the first await, so the messages of one batch, redriven concurrently, keep the rate.
-    const slot = Math.max(nextSendAt, clock());
-    nextSendAt = slot + intervalMs;
-    if (slot > clock()) await sleep(slot - clock());
-
-    let plan: Plan;
-    try {
-      plan =
-        body.envelope === undefined
-          ? { kind: 'send', why: 'unreadable', body: message.Body ?? '' }
-          : await planFor(state, message, body.envelope);
-    } catch (error) {
-      plan = { kind: 'failed', error: describeError(error) };
-    }
-    if (plan.kind === 'failed') {
-      failures.push(failure(plan.error));
-      held.push(message);
-      return;
-    }
-    if (plan.kind === 'redundant') {
-      if (await deleteFromDlq(message, taskId)) redundant.push({ messageId, taskId: plan.taskId, status: plan.status });
-      return;
-    }
-
-    const destination = destinationOf(platform, queue, message);
-    try {
-      await clients.sqs.send(
-        new SendMessageCommand({ QueueUrl: destination, MessageBody: plan.body, MessageAttributes: redriveAttributes(message) }),
-      );
-    } catch (error) {
-      held.push(message);
-      if (!certainlyRejected(error)) {
-        unknownOutcomes.push(failure(`${describeError(error)} (state left queued; the next redrive sends it again)`));
-        return;
-      }
-      failures.push(failure(`${describeError(error)}${await undoReopen(plan, message, taskId)}`));
-      return;
-    }
-    redriven += 1;
-    if (body.envelope !== undefined) sentTasks.set(body.envelope.id, body.envelope.link ?? 0);
-    byDestination[destination] = (byDestination[destination] ?? 0) + 1;
-    switch (plan.why) {
-      case 'reopened':
-        stateReset += 1;
-        break;
-      case 'unreadable':
-        unreadable += 1;
-        break;
-      case 'resend':
-        resent.push(taskId ?? messageId);
-        break;
-      case 'no-state':
-        stateMissing.push(taskId ?? messageId);
-        break;
-      case 'moved-by-sqs':
-        movedBySqs.push(taskId ?? messageId);
-        break;
-    }
-    await deleteFromDlq(message, taskId);
-  };
+  const taskKeyOf = (message: Message, body: ReadBody): string => body.envelope?.id ?? `body:${message.MD5OfBody ?? message.MessageId ?? ''}`;
 
   /** `rebury` after a send that certainly failed; says what became of the state, for the failure line. */
   const undoReopen = async (plan: Extract<Plan, { kind: 'send' }>, message: Message, taskId: string | undefined): Promise<string> => {
@@ -374,87 +267,114 @@ export async function redriveDeadLetters(
     }
   };
 
-  try {
-    while (handled < counts.visible && processed < max) {
-      const batch = await receive(clients, queue.dlqUrl, max - processed, REDRIVE_HOLD_SECONDS);
-      const chosen: [Message, ReadBody][] = [];
-      let inSnapshot = 0;
-      for (const message of batch) {
-        const messageId = message.MessageId ?? '';
-        const sentAt = sentAtMs(message);
-        if (seen.has(messageId) || sentAt === undefined || sentAt >= startedAtMs) {
-          if (!seen.has(messageId)) left.add(messageId);
-          held.push(message);
-          continue;
-        }
-        seen.add(messageId);
-        inSnapshot += 1;
-        handled += 1;
-        const body = readBody(message);
-        if (options.taskName !== undefined && taskNameOf(message, body) !== options.taskName) {
-          skipped += 1;
-          held.push(message);
-          continue;
-        }
-        // One send per task per run: a second copy is left as it is (an older duplicate, or a death during the run
-        // that the clocks placed before the start).
-        const taskKey = body.envelope?.id ?? `body:${message.MD5OfBody ?? messageId}`;
-        if (handledTasks.has(taskKey)) {
-          secondCopies.push({ message, taskKey, taskId: body.envelope?.id, link: body.envelope?.link ?? 0 });
-          continue;
-        }
-        if (processed + chosen.length >= max) {
-          held.push(message);
-          continue;
-        }
-        handledTasks.add(taskKey);
-        chosen.push([message, body]);
-      }
-      if (inSnapshot === 0) break;
-      processed += chosen.length;
-      await Promise.all(
-        chosen.map(async ([message, body]) => {
-          await redriveOne(message, body);
-          options.onProgress?.({ kind: 'message' });
-        }),
-      );
+  const decideOne = async (message: Message): Promise<MoveDecision> => {
+    const messageId = message.MessageId ?? '';
+    const body = bodyOf(message);
+    const taskId = body.envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
+    const label = taskId === undefined ? {} : { taskId };
+    // One send per task per run: a second copy waits for the end (an older duplicate, or a death during the run that
+    // the clocks placed before the start).
+    const taskKey = taskKeyOf(message, body);
+    if (handledTasks.has(taskKey)) return { kind: 'defer' };
+    handledTasks.add(taskKey);
+    let plan: Plan;
+    try {
+      plan =
+        body.envelope === undefined
+          ? { kind: 'send', why: 'unreadable', body: message.Body ?? '' }
+          : await planFor(state, message, body.envelope);
+    } catch (error) {
+      plan = { kind: 'failed', error: describeError(error) };
     }
+    if (plan.kind === 'failed') return { kind: 'fail', error: plan.error, ...label };
+    if (plan.kind === 'redundant') {
+      const copy: RedundantCopy = { messageId, taskId: plan.taskId, status: plan.status };
+      return { kind: 'delete', ...label, onDeleted: () => void redundant.push(copy) };
+    }
+    const sendPlan = plan;
+    return {
+      kind: 'send',
+      queueUrl: destinationOf(platform, queue, message),
+      body: sendPlan.body,
+      attributes: redriveAttributes(message),
+      ...label,
+      unknownNote: ' (state left queued; the next redrive sends it again)',
+      undo: () => undoReopen(sendPlan, message, taskId),
+      onSent: () => {
+        if (body.envelope !== undefined) sentTasks.set(body.envelope.id, body.envelope.link ?? 0);
+        switch (sendPlan.why) {
+          case 'reopened':
+            stateReset += 1;
+            break;
+          case 'unreadable':
+            unreadable += 1;
+            break;
+          case 'resend':
+            resent.push(taskId ?? messageId);
+            break;
+          case 'no-state':
+            stateMissing.push(taskId ?? messageId);
+            break;
+          case 'moved-by-sqs':
+            movedBySqs.push(taskId ?? messageId);
+            break;
+        }
+      },
+    };
+  };
+
+  const run = await moveMessages({
+    sqs: clients.sqs,
+    sourceUrl: queue.dlqUrl,
+    concurrency: options.concurrency ?? 1,
+    ratePerSecond: options.ratePerSecond ?? DEFAULT_REDRIVE_RATE,
+    holdSeconds: REDRIVE_HOLD_SECONDS,
+    ...(options.max === undefined ? {} : { max: options.max }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+    filter: (message) => {
+      if (options.taskName === undefined || taskNameOf(message, bodyOf(message)) === options.taskName) return true;
+      skipped += 1;
+      return false;
+    },
+    decide: (messages) => Promise.all(messages.map(decideOne)),
     // A second DLQ copy of the same death of a task whose copy this run sent (a DLQ send retried after a lost
     // response) is redundant: the task's live copy is out. A copy of a later death (a newer link), or of a task whose
     // first copy was not sent, stays for the next run.
-    for (const copy of secondCopies.splice(0)) {
-      const sentLink = sentTasks.get(copy.taskKey);
-      if (sentLink !== undefined && copy.link <= sentLink && (await deleteFromDlq(copy.message, copy.taskId))) {
-        redundant.push({ messageId: copy.message.MessageId ?? '', taskId: copy.taskId ?? copy.taskKey, status: 'queued' }); // reopened and sent by this run
-      } else {
-        left.add(copy.message.MessageId ?? '');
-        held.push(copy.message);
-      }
-    }
-  } finally {
-    for (const copy of secondCopies) held.push(copy.message);
-    await release(clients, queue.dlqUrl, held);
-  }
+    decideDeferred: async (message) => {
+      const body = bodyOf(message);
+      const taskKey = taskKeyOf(message, body);
+      const sentLink = sentTasks.get(taskKey);
+      if (sentLink === undefined || (body.envelope?.link ?? 0) > sentLink) return { kind: 'keep' };
+      const taskId = body.envelope?.id ?? taskKey;
+      // Reopened and sent by this run: the task is queued.
+      const copy: RedundantCopy = { messageId: message.MessageId ?? '', taskId, status: 'queued' };
+      return { kind: 'delete', taskId, onDeleted: () => void redundant.push(copy) };
+    },
+    onProgress: (event) => {
+      if (event.kind === 'start') options.onProgress?.({ kind: 'start', total: event.total });
+      else for (let index = 0; index < event.handled; index += 1) options.onProgress?.({ kind: 'message' });
+    },
+  });
   return {
     queue: queueName,
     dlqUrl: queue.dlqUrl,
     ...(options.taskName === undefined ? {} : { taskName: options.taskName }),
-    startedAt: new Date(startedAtMs).toISOString(),
-    snapshot: counts.visible,
-    redriven,
+    startedAt: run.startedAt,
+    snapshot: run.snapshot,
+    redriven: run.moved,
     skipped,
-    failures,
-    unknownOutcomes,
-    deleteFailures,
+    failures: run.failures,
+    unknownOutcomes: run.unknownOutcomes,
+    deleteFailures: run.deleteFailures,
     stateReset,
     resent,
     redundant,
     stateMissing,
     movedBySqs,
-    byDestination,
+    byDestination: run.byDestination,
     unreadable,
-    leftForNextRun: left.size,
-    inFlightAtStart: counts.notVisible,
+    leftForNextRun: run.leftForNextRun,
+    inFlightAtStart: run.inFlightAtStart,
   };
 }
 

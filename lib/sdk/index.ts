@@ -65,6 +65,8 @@ export type { LocalPlatformDescription } from '../contract';
 export { choosePayloadPlacement, chunkBySize, messageAttributeBytes } from './sizing';
 export type { PayloadPlacement, PlacementInput } from './sizing';
 export { dedupTaskId, newTaskId } from './task-id';
+export { scheduleEta } from './schedule';
+export type { EtaSchedule } from './schedule';
 export { MAX_ETA_SECONDS } from '../contract';
 export {
   DEFAULT_BATCH_RETRIES,

@@ -4,7 +4,6 @@ import {
   type CustomDestination,
   ENVELOPE_VERSION,
   Limits,
-  MAX_ETA_SECONDS,
   MessageAttribute,
   type RouteDecision,
   type RouteStamp,
@@ -19,13 +18,13 @@ import {
 } from '../contract';
 import {
   DestinationUnknownError,
-  EtaTooFarError,
   PayloadInvalidError,
   PayloadTooLargeError,
   TaskClientConfigError,
   TaskKilledError,
   TaskUnknownError,
 } from './errors';
+import { scheduleEta } from './schedule';
 import { choosePayloadPlacement } from './sizing';
 import type { ResolvedTaskClientOptions } from './task-client-options';
 import { MAX_DEDUP_KEY_CHARS } from './task-client-options';
@@ -391,15 +390,6 @@ export class TaskPreparer {
         throw new PayloadInvalidError(taskName, [], `eta of task "${taskName}" must be a Date or an ISO-8601 time such as 2026-01-31T12:00:00Z (given an invalid time)`);
       }
     }
-    if (etaMs === undefined || etaMs <= nowMs) return { eta: undefined, delaySeconds: 0, status: 'queued' };
-    const wantedSeconds = Math.ceil((etaMs - nowMs) / MS_PER_SECOND);
-    if (wantedSeconds > MAX_ETA_SECONDS) {
-      const shown = Number.isFinite(etaMs) && Math.abs(etaMs) <= 8.64e15 ? new Date(etaMs).toISOString() : String(options.eta ?? `+${options.delaySeconds} s`);
-      throw new EtaTooFarError(taskName, shown, wantedSeconds, MAX_ETA_SECONDS);
-    }
-    const maxDelaySeconds = this.options.maxDelaySeconds;
-    return wantedSeconds <= maxDelaySeconds
-      ? { eta: new Date(etaMs).toISOString(), delaySeconds: wantedSeconds, status: 'queued' }
-      : { eta: new Date(etaMs).toISOString(), delaySeconds: maxDelaySeconds, status: 'scheduled' };
+    return scheduleEta(taskName, etaMs, nowMs, this.options.maxDelaySeconds, String(options.eta ?? `+${options.delaySeconds} s`));
   }
 }

@@ -189,6 +189,34 @@ describe('bosun dlq', () => {
       );
     });
 
+    it('with --concurrency 4 sends one copy per task across its parallel loops, and deletes the duplicate DLQ copies', async () => {
+      // GIVEN 30 dead tasks, each dead-lettered twice (a DLQ send retried after a lost response)
+      const envelopes = Array.from({ length: 30 }, (_, index) =>
+        anEnvelope({ id: `01JD7X3Q4J8ZP7N3R5W6Y9K4${String(index).padStart(2, '0')}`, task: 'demo.flaky' }),
+      );
+      for (const envelope of envelopes) {
+        await putTaskState(platform, aDeadTask(envelope));
+        for (let copy = 0; copy < 2; copy += 1) {
+          await sendDeadMessage(platform, platform.queues.default.dlqUrl, envelope, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+
+      const result = await bosun(['dlq', 'redrive', 'default', '--concurrency', '4', '--rate', '1000', '--data-dir', platform.dataDir, '--json']);
+
+      expect(result.code).toBe(0);
+      const summary = JSON.parse(result.stdout) as RedriveResult;
+      expect(summary).toMatchObject({ redriven: 30, stateReset: 30, failures: [], unknownOutcomes: [], leftForNextRun: 0 });
+      expect(summary.redundant).toHaveLength(30);
+      expect(await queueDepth(platform, platform.queues.default.dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
+      const sent: TaskEnvelope[] = [];
+      for (let batch = await receiveAll(platform, platform.queues.default.url); batch.length > 0; batch = await receiveAll(platform, platform.queues.default.url)) {
+        sent.push(...batch);
+      }
+      expect(sent.map((copy) => copy.id).sort()).toEqual(envelopes.map((envelope) => envelope.id).sort());
+      expect(new Set(sent.map((copy) => copy.link))).toEqual(new Set([1]));
+    });
+
     it('works from a snapshot: a task that dies again during the redrive is redriven once, and the run ends', async () => {
       // GIVEN 12 dead tasks (more than one receive brings) whose consumer dead-letters every copy again at once
       const state = stateStore(platform);
@@ -248,7 +276,7 @@ describe('bosun dlq', () => {
         clients.sqs.middlewareStack.add(
           (next, context) => async (args) => {
             const output = await next(args);
-            if (context.commandName === 'SendMessageCommand') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+            if (context.commandName === 'SendMessageBatchCommand') throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
             return output;
           },
           { step: 'initialize', name: 'loseSendAnswers' },
@@ -354,6 +382,13 @@ describe('bosun dlq', () => {
       expect(result.code).toBe(0);
       expect(JSON.parse(result.stdout)).toMatchObject({ redriven: 1, movedBySqs: [envelope.id], redundant: [] });
       expect(await receiveAll(platform, platform.queues.default.url)).toEqual([{ ...envelope, attempts: 0 }]);
+    });
+
+    it('rejects --concurrency 0 as a usage error', async () => {
+      const result = await bosun(['dlq', 'redrive', 'default', '--concurrency', '0', '--data-dir', platform.dataDir]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('--concurrency must be a whole number from 1 to 100 (given 0)');
     });
 
     it('rejects a non-positive --rate as a usage error', async () => {

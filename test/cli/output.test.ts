@@ -1,4 +1,5 @@
-import { renderFields, renderTable } from '../../cli/output';
+import { PassThrough } from 'node:stream';
+import { renderFields, renderTable, startProgress } from '../../cli/output';
 
 const longDetail = 'handler threw TypeError: Cannot read properties of undefined (reading "recipient") at sendEmail (/var/task/index.js:1:20419)';
 const rows = [
@@ -57,5 +58,26 @@ describe('tables for people', () => {
 
     expect(widest(table)).toBeLessThanOrEqual(60);
     expect(cells(table)).toEqual(fields.map((row) => row.map((cell) => cell.replace(/\s/g, ''))));
+  });
+});
+
+describe('progress bars', () => {
+  it('show the count, the rate and the time left on a terminal, and nothing for --json', () => {
+    // cli-progress draws only on a TTY.
+    const terminal = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    const written: string[] = [];
+    terminal.on('data', (chunk: Buffer) => written.push(chunk.toString('utf8')));
+    const io = { write: () => undefined, error: () => undefined, progressStream: terminal };
+
+    const progress = startProgress(io, false, 'move', 40, { rate: true });
+    progress.increment(10);
+    progress.stop();
+    const drawn = written.join('');
+    const silent = startProgress(io, true, 'move', 40, { rate: true });
+    silent.increment(10);
+    silent.stop();
+
+    expect(drawn).toMatch(/move \[.*\] 10\/40 \| \d+\/s \| .* left/);
+    expect(written.join('')).toBe(drawn);
   });
 });
