@@ -12,6 +12,8 @@ import {
 } from '../lib/aws/queue-mover';
 import { Limits, MessageAttribute, TASK_NAME_PATTERN, type TaskEnvelope, defaultRoutingDocument, matchesGlob } from '../lib/contract';
 import {
+  EtaTooFarError,
+  MAX_ETA_SECONDS,
   type PublishBatchItem,
   PublishOutcomeUnknownError,
   type TaskClient,
@@ -42,6 +44,7 @@ const DLQ_SUFFIX = ':dlq';
 /** Prefix of the dedup key of a wrapped body: the same source message always becomes the same task. */
 const WRAP_DEDUP_PREFIX = 'move:';
 const MS_PER_SECOND = 1000;
+const SECONDS_PER_DAY = 86_400;
 /** Epoch seconds below this are read as seconds, above as milliseconds (year 2286 in seconds). */
 const EPOCH_SECONDS_BELOW = 1e10;
 
@@ -131,7 +134,7 @@ export interface MoveResult {
   readonly filteredOut: number;
   /** Messages kept in the source with nothing sent. */
   readonly failed: number;
-  /** `failed`, per reason. */
+  /** `failed`, per reason (an error name or SQS error code, or what was wrong with the body). */
   readonly failedByReason: Readonly<Record<string, number>>;
   /** The first failures, one by one. */
   readonly failures: readonly MoveFailure[];
@@ -155,6 +158,12 @@ export interface MoveResult {
   readonly requests: MoveRequests;
   /** Dry run only: up to 5 messages per transform as they would move. */
   readonly samples: readonly MoveSample[];
+}
+
+/** A reason to count failures by: the same for every message that failed the same way. */
+function reasonOf(error: unknown): string {
+  if (error instanceof EtaTooFarError) return `EtaTooFarError: ETA more than ${MAX_ETA_SECONDS} s (${MAX_ETA_SECONDS / SECONDS_PER_DAY} days) away`;
+  return error instanceof Error ? error.name : 'Error';
 }
 
 /** Resolves a source argument to a queue URL. */
@@ -200,7 +209,7 @@ function copyAttributes(message: Message): Record<string, MessageAttributeValue>
 type Parsed =
   | { readonly kind: 'envelope'; readonly envelope: TaskEnvelope }
   | { readonly kind: 'json'; readonly value: unknown }
-  | { readonly kind: 'other'; readonly why: string };
+  | { readonly kind: 'other'; readonly why: string; readonly reason: string };
 
 function parse(message: Message): Parsed {
   const body = readBody(message);
@@ -209,11 +218,13 @@ function parse(message: Message): Parsed {
     const value = JSON.parse(message.Body ?? '') as unknown;
     // Something that calls itself an envelope but is not a valid one is not a plain body to wrap.
     if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'v' in value) {
-      return { kind: 'other', why: `not a valid Bosun envelope: ${body.unreadable ?? 'unreadable'}` };
+      const why = `not a valid Bosun envelope: ${body.unreadable ?? 'unreadable'}`;
+      return { kind: 'other', why, reason: why };
     }
     return { kind: 'json', value };
   } catch {
-    return { kind: 'other', why: `body is neither a Bosun envelope nor JSON (${Buffer.byteLength(message.Body ?? '', 'utf8')} bytes)` };
+    const reason = 'body is neither a Bosun envelope nor JSON';
+    return { kind: 'other', why: `${reason} (${Buffer.byteLength(message.Body ?? '', 'utf8')} bytes)`, reason };
   }
 }
 
@@ -319,7 +330,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     try {
       schedule = scheduleEta(envelope.task, envelope.eta === undefined ? undefined : Date.parse(envelope.eta), clock(), Limits.SQS_MAX_DELAY_SECONDS);
     } catch (error) {
-      return { kind: 'fail', error: describeError(error), taskId: envelope.id };
+      return { kind: 'fail', error: describeError(error), reason: reasonOf(error), taskId: envelope.id };
     }
     const sample: MoveSample = {
       messageId: message.MessageId ?? '',
@@ -353,7 +364,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     for (const { message, value } of messages) {
       const eta = options.etaField === undefined ? undefined : etaOf(value, options.etaField);
       if (typeof eta === 'object') {
-        decisions.push({ kind: 'fail', error: eta.error });
+        decisions.push({ kind: 'fail', error: eta.error, reason: `ETA field "${options.etaField ?? ''}" is not a time` });
         continue;
       }
       const etaIso = eta === undefined ? undefined : new Date(eta).toISOString();
@@ -385,7 +396,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
           count(sampleOf(index, undefined, etas[index]));
           decisions[itemOf[index] as number] = { kind: 'delivered', queueUrl: destination.url };
         } catch (error) {
-          decisions[itemOf[index] as number] = { kind: 'fail', error: describeError(error) };
+          decisions[itemOf[index] as number] = { kind: 'fail', error: describeError(error), reason: reasonOf(error) };
         }
       });
       return decisions;
@@ -398,6 +409,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
         decisions[at] = {
           kind: 'fail',
           error: `${describeError(outcome.error)}${unknown ? ' (kept in the source; the next run publishes it again, once)' : ''}`,
+          reason: reasonOf(outcome.error),
           unknown,
           ...(outcome.taskId === undefined ? {} : { taskId: outcome.taskId }),
         };
@@ -428,10 +440,11 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
         plain.push({ message, value: read.value });
         decisions.push(undefined);
       } else {
-        decisions.push({
-          kind: 'fail',
-          error: read.kind === 'json' ? 'plain JSON body, not a Bosun envelope: pass --wrap-as <task> to publish it as a task' : read.why,
-        });
+        decisions.push(
+          read.kind === 'json'
+            ? { kind: 'fail', error: 'plain JSON body, not a Bosun envelope: pass --wrap-as <task> to publish it as a task' }
+            : { kind: 'fail', error: read.why, reason: read.reason },
+        );
       }
     });
     if (plain.length > 0) {
@@ -469,7 +482,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     onProgress: (event) => options.onProgress?.(event.kind === 'start' ? event : { kind: 'batch', handled: event.handled }),
   });
   const failedByReason: Record<string, number> = {};
-  for (const failure of run.failures) failedByReason[failure.error] = (failedByReason[failure.error] ?? 0) + 1;
+  for (const failure of run.failures) failedByReason[failure.reason] = (failedByReason[failure.reason] ?? 0) + 1;
   const moved = run.moved;
   return {
     source: sourceUrl,

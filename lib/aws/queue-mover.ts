@@ -62,6 +62,8 @@ export type MoveDecision =
       /** Left in the source: nothing was sent. `unknown` when a copy may have been sent (the next run sends it again). */
       readonly kind: 'fail';
       readonly error: string;
+      /** Short reason, the same for every message that failed the same way, for counts. @default - `error` */
+      readonly reason?: string;
       readonly taskId?: string;
       readonly unknown?: boolean;
     }
@@ -116,6 +118,8 @@ export interface MoveFailure {
   readonly taskId?: string;
   /** Error name and message (never the body), and what was done about it. */
   readonly error: string;
+  /** Short reason, the same for every message that failed the same way (an SQS error code, an error name). */
+  readonly reason: string;
 }
 
 /** SQS requests a run made, per API. */
@@ -159,6 +163,10 @@ export interface QueueMoveResult {
   readonly requests: MoveRequests;
   /** Wall time of the run, ms. */
   readonly durationMs: number;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
 }
 
 /** Error name and message, never anything else of the error (a body could be in it). */
@@ -298,10 +306,11 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
   let beyondMax = 0;
   let nextSlotMs = clock();
 
-  const failureOf = (message: Message, error: string, taskId: string | undefined): MoveFailure => ({
+  const failureOf = (message: Message, error: string, taskId: string | undefined, reason = error): MoveFailure => ({
     messageId: message.MessageId ?? '',
     ...(taskId === undefined ? {} : { taskId }),
     error,
+    reason,
   });
   const hold = (message: Message): void => void held.set(message.MessageId ?? '', message);
   const countMoved = (queueUrl: string): void => {
@@ -325,12 +334,12 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
           const item = chunk[Number(failed.Id)];
           if (item === undefined) continue;
           undeleted.add(item.message.MessageId ?? '');
-          deleteFailures.push(failureOf(item.message, `${failed.Code ?? 'Error'}: ${failed.Message ?? 'delete failed'}`, item.taskId));
+          deleteFailures.push(failureOf(item.message, `${failed.Code ?? 'Error'}: ${failed.Message ?? 'delete failed'}`, item.taskId, failed.Code ?? 'Error'));
         }
       } catch (error) {
         for (const item of chunk) {
           undeleted.add(item.message.MessageId ?? '');
-          deleteFailures.push(failureOf(item.message, describeError(error), item.taskId));
+          deleteFailures.push(failureOf(item.message, describeError(error), item.taskId, errorName(error)));
         }
       }
     }
@@ -339,10 +348,10 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
   /** Sends one call's worth of copies to one queue; returns the entries SQS accepted. */
   const sendCall = async (queueUrl: string, entries: readonly SendEntry[]): Promise<SendEntry[]> => {
     requests.sendBatch += 1;
-    const refused = async (entry: SendEntry, error: string): Promise<void> => {
+    const refused = async (entry: SendEntry, error: string, reason: string): Promise<void> => {
       hold(entry.message);
       const undone = entry.decision.undo === undefined ? '' : await entry.decision.undo();
-      failures.push(failureOf(entry.message, `${error}${undone}`, entry.decision.taskId));
+      failures.push(failureOf(entry.message, `${error}${undone}`, entry.decision.taskId, reason));
     };
     let response;
     try {
@@ -361,11 +370,11 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
       );
     } catch (error) {
       if (certainlyRejected(error)) {
-        await Promise.all(entries.map((entry) => refused(entry, describeError(error))));
+        await Promise.all(entries.map((entry) => refused(entry, describeError(error), errorName(error))));
       } else {
         for (const entry of entries) {
           hold(entry.message);
-          unknownOutcomes.push(failureOf(entry.message, `${describeError(error)}${entry.decision.unknownNote ?? ''}`, entry.decision.taskId));
+          unknownOutcomes.push(failureOf(entry.message, `${describeError(error)}${entry.decision.unknownNote ?? ''}`, entry.decision.taskId, errorName(error)));
         }
       }
       return [];
@@ -379,7 +388,7 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
     await Promise.all(
       (response.Failed ?? []).map(async (failed) => {
         const entry = entries[Number(failed.Id)];
-        if (entry !== undefined) await refused(entry, `${failed.Code ?? 'Error'}: ${failed.Message ?? 'send refused'}`);
+        if (entry !== undefined) await refused(entry, `${failed.Code ?? 'Error'}: ${failed.Message ?? 'send refused'}`, failed.Code ?? 'Error');
       }),
     );
     return accepted;
@@ -418,7 +427,7 @@ export async function moveMessages(options: QueueMoverOptions): Promise<QueueMov
           return;
         case 'fail':
           hold(message);
-          (decision.unknown === true ? unknownOutcomes : failures).push(failureOf(message, decision.error, decision.taskId));
+          (decision.unknown === true ? unknownOutcomes : failures).push(failureOf(message, decision.error, decision.taskId, decision.reason));
           return;
         case 'defer':
           deferred.push(message);

@@ -92,7 +92,7 @@ describe('moveMessages', () => {
 
     expect(deletedHandles()).toEqual(['handle-1', 'handle-3']);
     expect(undone).toEqual(['m2']);
-    expect(result).toMatchObject({ moved: 2, failures: [{ messageId: 'm2', taskId: 'task-m2', error: 'InvalidParameterValue: bad attribute (undone)' }] });
+    expect(result).toMatchObject({ moved: 2, failures: [{ messageId: 'm2', taskId: 'task-m2', error: 'InvalidParameterValue: bad attribute (undone)', reason: 'InvalidParameterValue' }] });
     expect(releasedHandles()).toEqual(['handle-2']);
   });
 
@@ -144,7 +144,9 @@ describe('moveMessages', () => {
     });
 
     expect(deletedHandles()).toEqual([]);
-    expect(result.failures).toEqual([{ messageId: 'm1', error: 'QueueDoesNotExist: The specified queue does not exist. (state dead again)' }]);
+    expect(result.failures).toEqual([
+      { messageId: 'm1', error: 'QueueDoesNotExist: The specified queue does not exist. (state dead again)', reason: 'QueueDoesNotExist' },
+    ]);
   });
 
   it('leaves messages sent after the start, and the filtered-out ones, in the source and ends', async () => {
@@ -176,7 +178,7 @@ describe('moveMessages', () => {
     const result = await moveMessages({ sqs, sourceUrl: SOURCE, concurrency: 1, now: () => START_MS, decide: sendAll });
 
     expect(result.moved).toBe(2);
-    expect(result.deleteFailures).toEqual([{ messageId: 'm2', error: 'ReceiptHandleIsInvalid: expired' }]);
+    expect(result.deleteFailures).toEqual([{ messageId: 'm2', error: 'ReceiptHandleIsInvalid: expired', reason: 'ReceiptHandleIsInvalid' }]);
   });
 
   it('in a dry run sends and deletes nothing and puts every message back', async () => {
