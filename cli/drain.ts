@@ -123,12 +123,13 @@ export async function drainQueues(platform: Platform, clients: CliClients, optio
     if (clean >= CLEAN_LOOKS) {
       return { outcome: 'drained', queues, mappings, resumed: false, elapsedMs, blocking, interruptible };
     }
-    if (now() >= deadline) {
+    if (now() >= deadline && clean === 0) {
       const resumed = options.keepPaused !== true;
       if (resumed) mappings = await resume();
       return { outcome: 'timed-out', queues, mappings, resumed, elapsedMs, blocking, interruptible };
     }
-    await sleep(Math.min(intervalMs, Math.max(0, deadline - now())));
+    // A look that found nothing blocking is confirmed an interval later, even past the deadline.
+    await sleep(clean > 0 ? intervalMs : Math.min(intervalMs, Math.max(0, deadline - now())));
   }
 }
 

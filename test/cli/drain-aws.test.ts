@@ -163,6 +163,21 @@ describe('bosun drain against AWS', () => {
     expect(mapping.state()).toBe('Enabled');
   });
 
+  it('confirms a look that found nothing blocking at the deadline with one more look, instead of timing out', async () => {
+    simulateMapping({ transitionReads: 1 });
+    let looks = 0;
+    ddbMock.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => {
+      if (input.ExpressionAttributeValues[':v0'] === 'default#0') looks += 1;
+      // Busy until the look at the deadline (the fourth: pausing took 1 s, then looks at 1, 11, 21 and 30 s).
+      return { Items: looks < 4 ? [running(false, new Date(clock).toISOString())] : [] };
+    });
+
+    const result = await drainQueues(platform, clients, { queues: ['default'], timeoutMs: 30_000, intervalMs: 10_000, ...timing });
+
+    expect(result).toMatchObject({ outcome: 'drained', blocking: [] });
+    expect(looks).toBe(5);
+  });
+
   it('drains when only interruptible tasks run, and leaves the queue paused', async () => {
     const mapping = simulateMapping({ transitionReads: 2 });
     ddbMock.on(QueryCommand).resolves({ Items: [running(true, new Date(clock).toISOString())] });
