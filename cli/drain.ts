@@ -53,7 +53,10 @@ export interface DrainResult {
   readonly queues: readonly string[];
   /** The mappings, in their state at the end. */
   readonly mappings: readonly QueueMapping[];
-  /** Whether consumption was resumed (a timeout without `--keep-paused`). */
+  /**
+   * Whether consumption was resumed (a timeout without `--keep-paused`): the mappings that were enabled before the
+   * drain; one that was already paused stays paused.
+   */
   readonly resumed: boolean;
   readonly elapsedMs: number;
   /** The non-interruptible tasks still running at the end (empty when drained). */
@@ -86,8 +89,13 @@ export async function drainQueues(platform: Platform, clients: CliClients, optio
   const lambda = lambdaOf(platform, clients);
   const found = await findMappings(platform, clients, options.queues);
   const queues = [...new Set(found.map((mapping) => mapping.queue))];
-  const resume = async (): Promise<QueueMapping[]> => setMappingsEnabled(lambda, found, true, undefined, options);
-  let mappings: QueueMapping[];
+  // Consumption goes back to what it was: a mapping someone had paused before the drain stays paused.
+  const consuming = found.filter((mapping) => mapping.state !== 'Disabled' && mapping.state !== 'Disabling');
+  const resume = async (): Promise<QueueMapping[]> => {
+    const resumed = await setMappingsEnabled(lambda, consuming, true, undefined, options);
+    return mappings.map((mapping) => resumed.find((entry) => entry.uuid === mapping.uuid) ?? mapping);
+  };
+  let mappings: QueueMapping[] = found;
   try {
     mappings = await setMappingsEnabled(lambda, found, false, Math.max(1, deadline - now()), options);
   } catch (error) {
@@ -115,12 +123,13 @@ export async function drainQueues(platform: Platform, clients: CliClients, optio
     if (clean >= CLEAN_LOOKS) {
       return { outcome: 'drained', queues, mappings, resumed: false, elapsedMs, blocking, interruptible };
     }
-    if (now() >= deadline) {
+    if (now() >= deadline && clean === 0) {
       const resumed = options.keepPaused !== true;
       if (resumed) mappings = await resume();
       return { outcome: 'timed-out', queues, mappings, resumed, elapsedMs, blocking, interruptible };
     }
-    await sleep(Math.min(intervalMs, Math.max(0, deadline - now())));
+    // A look that found nothing blocking is confirmed an interval later, even past the deadline.
+    await sleep(clean > 0 ? intervalMs : Math.min(intervalMs, Math.max(0, deadline - now())));
   }
 }
 

@@ -29,9 +29,11 @@ const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:111111111111:function:Bosun-dev-D
  * A stand-in for one mapping as Lambda runs it: an update starts the change, and the mapping passes through
  * `Disabling`/`Enabling` for `transitionReads` reads before it gets there.
  */
-function simulateMapping(options: { transitionReads: number; busyUpdates?: number; stuck?: boolean }): { state: () => string } {
-  let state = 'Enabled';
-  let target = 'Enabled';
+function simulateMapping(options: { transitionReads: number; busyUpdates?: number; stuck?: boolean; initial?: string }): {
+  state: () => string;
+} {
+  let state = options.initial ?? 'Enabled';
+  let target = state;
   let reads = 0;
   let busy = options.busyUpdates ?? 0;
   const describe = (): object => ({ UUID: 'esm-1', FunctionArn: FUNCTION_ARN, State: state });
@@ -140,6 +142,17 @@ describe('bosun drain against AWS', () => {
     expect(renderDrain(result, clock)).toMatch(/ABORT THE DEPLOY[\s\S]*report\.render\s*│\s*01LONG\s*│\s*default\s*│\s*3m 7s/);
   });
 
+  it('leaves a queue that was paused before the drain paused when it times out', async () => {
+    const mapping = simulateMapping({ transitionReads: 1, initial: 'Disabled' });
+    ddbMock.on(QueryCommand).resolves({ Items: [running(false, new Date(clock).toISOString())] });
+
+    const result = await drainQueues(platform, clients, { queues: ['default'], timeoutMs: 30_000, intervalMs: 10_000, ...timing });
+
+    expect(result).toMatchObject({ outcome: 'timed-out', resumed: true });
+    expect(result.mappings.map((entry) => entry.state)).toEqual(['Disabled']);
+    expect(mapping.state()).toBe('Disabled');
+  });
+
   it('resumes consumption and names the missing index when the table was deployed before the running index', async () => {
     const mapping = simulateMapping({ transitionReads: 1 });
     ddbMock.on(QueryCommand).rejects(Object.assign(new Error('The table does not have the specified index: running-by-queue'), { name: 'ValidationException' }));
@@ -148,6 +161,21 @@ describe('bosun drain against AWS', () => {
       'the task-state table bosun-dev-tasks has no index running-by-queue (deployed before Bosun had it): deploy this version first, then drain; consumption was resumed',
     );
     expect(mapping.state()).toBe('Enabled');
+  });
+
+  it('confirms a look that found nothing blocking at the deadline with one more look, instead of timing out', async () => {
+    simulateMapping({ transitionReads: 1 });
+    let looks = 0;
+    ddbMock.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => {
+      if (input.ExpressionAttributeValues[':v0'] === 'default#0') looks += 1;
+      // Busy until the look at the deadline (the fourth: pausing took 1 s, then looks at 1, 11, 21 and 30 s).
+      return { Items: looks < 4 ? [running(false, new Date(clock).toISOString())] : [] };
+    });
+
+    const result = await drainQueues(platform, clients, { queues: ['default'], timeoutMs: 30_000, intervalMs: 10_000, ...timing });
+
+    expect(result).toMatchObject({ outcome: 'drained', blocking: [] });
+    expect(looks).toBe(5);
   });
 
   it('drains when only interruptible tasks run, and leaves the queue paused', async () => {

@@ -85,6 +85,14 @@ describe('parseLocalPlatform', () => {
     });
   });
 
+  it('keeps the endpoint of the event-source-mapping API when the platform names one', () => {
+    const lambda = 'http://127.0.0.1:3';
+
+    const platform = parseLocalPlatform(JSON.stringify({ ...local, endpoints: { ...local.endpoints, lambda } }), file);
+
+    expect(platform.endpoints).toEqual({ ...local.endpoints, lambda });
+  });
+
   it('says which endpoint is missing', () => {
     expect(() => parseLocalPlatform(JSON.stringify({ ...local, endpoints: { sqs: 'http://x' } }), file)).toThrow(
       '/data/platform.json: field "endpoints" lacks s3, dynamodb',
