@@ -12,6 +12,8 @@ export { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller } from './event-source-pol
 export type { BatchOutcome, EventSourcePollerProps, PollerStats } from './event-source-poller';
 export { IamGateway, accessKeyIdOf } from './iam/iam-gateway';
 export type { GatewayCaller, IamDenial, IamGatewayOptions, ServiceEndpoints } from './iam/iam-gateway';
+export { startLocalIam } from './iam/local-iam';
+export type { ConsumerCallers, LocalIam, StartLocalIamOptions } from './iam/local-iam';
 export { evaluatePolicies, matchesAction, matchesWildcard, parseConditionOperator } from './iam/policy-evaluator';
 export type { ApplicablePolicies, AuthorizationRequest, ConditionContext, Decision, DecisionReason, PolicyStatement } from './iam/policy-evaluator';
 export { dynamoDbPermissions, queueArnOfUrl, s3Permissions, serviceOfRequest, sqsPermissions } from './iam/request-permissions';
