@@ -55,6 +55,8 @@ function percentile(sorted: readonly number[], p: number): number {
 
 interface Round {
   readonly callsPerSecond: number;
+  /** CPU of this process per call (the SDK clients, and the gateway when it is used), microseconds. */
+  readonly cpuMicrosPerCall: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
 }
@@ -84,6 +86,7 @@ async function round(clients: Clients, names: { queueUrl: string; bucket: string
     }
   };
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   await Promise.all(
     Array.from({ length: args.concurrency }, async () => {
       while (next < args.calls) {
@@ -95,8 +98,9 @@ async function round(clients: Clients, names: { queueUrl: string; bucket: string
     }),
   );
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpuStart);
   latencies.sort((a, b) => a - b);
-  return { callsPerSecond: (args.calls / wallMs) * 1000, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+  return { callsPerSecond: (args.calls / wallMs) * 1000, cpuMicrosPerCall: (cpu.user + cpu.system) / args.calls, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }
 
 async function main(): Promise<void> {
@@ -173,15 +177,17 @@ async function main(): Promise<void> {
   }
   const best = (rounds: readonly Round[]): Round => rounds.reduce((a, b) => (b.callsPerSecond > a.callsPerSecond ? b : a));
   const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const table = new Table({ head: ['mode', 'best calls/s', 'median calls/s', 'p50 ms (best)', 'p99 ms (best)'] });
+  const table = new Table({ head: ['mode', 'best calls/s', 'median calls/s', 'p50 ms (best)', 'p99 ms (best)', 'CPU µs/call (min)'] });
+  const minCpu = (rounds: readonly Round[]): number => Math.min(...rounds.map((x) => x.cpuMicrosPerCall));
   for (const mode of ['direct', 'gateway'] as const) {
     const b = best(results[mode]);
-    table.push([mode === 'direct' ? 'straight to the emulators' : 'through the IAM gateway', b.callsPerSecond.toFixed(0), median(results[mode].map((x) => x.callsPerSecond)).toFixed(0), b.p50Ms.toFixed(2), b.p99Ms.toFixed(2)]);
+    table.push([mode === 'direct' ? 'straight to the emulators' : 'through the IAM gateway', b.callsPerSecond.toFixed(0), median(results[mode].map((x) => x.callsPerSecond)).toFixed(0), b.p50Ms.toFixed(2), b.p99Ms.toFixed(2), minCpu(results[mode]).toFixed(0)]);
   }
   console.log(`${args.rounds} rounds of ${args.calls} calls (UpdateItem, SendMessage, PutObject in turn), concurrency ${args.concurrency}`);
   console.log(table.toString());
   const ratio = best(results.gateway).callsPerSecond / best(results.direct).callsPerSecond;
   console.log(`gateway / direct calls/s: ${ratio.toFixed(2)} (target ≥ 0.80): ${ratio >= 0.8 ? 'met' : 'NOT met'}`);
+  console.log(`the gateway's own CPU per call: ${(minCpu(results.gateway) - minCpu(results.direct)).toFixed(0)} µs (this process runs both the clients and the gateway)`);
 }
 
 void main().catch((error: unknown) => {

@@ -15,6 +15,8 @@ export { LocalLambdaApi, mappingUuid } from './lambda-api';
 export type { LocalMapping } from './lambda-api';
 export { IamGateway, accessKeyIdOf } from './iam/iam-gateway';
 export type { GatewayCaller, IamDenial, IamGatewayOptions, ServiceEndpoints } from './iam/iam-gateway';
+export { startLocalIam } from './iam/local-iam';
+export type { ConsumerCallers, LocalIam, StartLocalIamOptions } from './iam/local-iam';
 export { evaluatePolicies, matchesAction, matchesWildcard, parseConditionOperator } from './iam/policy-evaluator';
 export type { ApplicablePolicies, AuthorizationRequest, ConditionContext, Decision, DecisionReason, PolicyStatement } from './iam/policy-evaluator';
 export { dynamoDbPermissions, queueArnOfUrl, s3Permissions, serviceOfRequest, sqsPermissions } from './iam/request-permissions';

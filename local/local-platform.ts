@@ -22,8 +22,7 @@ import {
   type PollerStats,
   SQS_MAX_WAIT_TIME_SECONDS,
 } from './event-source-poller';
-import { type GatewayCaller, IamGateway, type ServiceEndpoints } from './iam/iam-gateway';
-import { readTemplateIam } from './iam/template-iam';
+import { startLocalIam } from './iam/local-iam';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
@@ -159,7 +158,7 @@ function resolveRoutingDocument(platform: PlatformTemplate, resolver: IntrinsicR
  * document to `<dataDir>/routing.json`, runs every consumer from its esbuild bundle in worker threads with its
  * template environment pointed at the emulators, drives each one with a local event-source poller, and writes
  * `<dataDir>/platform.json` for the `bosun` CLI. Unless `iam` is false, every consumer (and its event source) calls
- * the emulators through an {@link IamGateway} as its role in the template, and denied calls go to
+ * the emulators through the IAM gateway (`local/iam`) as its role in the template, and denied calls go to
  * `<dataDir>/logs/iam-denials.log`.
  *
  * @example
@@ -269,64 +268,24 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
 
     const denialLogFile = path.join(dataDir, IAM_DENIAL_LOG);
     fs.rmSync(denialLogFile, { force: true });
-    const emulatorEndpoints: ServiceEndpoints = {
-      sqs: emulators.sqsEndpoint,
-      s3: emulators.s3Endpoint,
-      dynamodb: emulators.dynamoDbEndpoint,
-    };
-    const iam = options.iam === false ? undefined : readTemplateIam(synthesized.template, resolver, { stackName: synthesized.stackName, accountId: LOCAL_ACCOUNT_ID });
-    const callers = new Map<string, { consumer: GatewayCaller; eventSource: GatewayCaller }>();
-    if (iam !== undefined) {
-      const fnEnv = options.functionEnvironment ?? {};
-      const endpointOf = (service: string): string | undefined => fnEnv[`AWS_ENDPOINT_URL_${service}`] ?? fnEnv['AWS_ENDPOINT_URL'];
-      const consumerUpstreams: Partial<ServiceEndpoints> = {
-        ...(endpointOf('SQS') === undefined ? {} : { sqs: endpointOf('SQS')! }),
-        ...(endpointOf('S3') === undefined ? {} : { s3: endpointOf('S3')! }),
-        ...(endpointOf('DYNAMODB') === undefined ? {} : { dynamodb: endpointOf('DYNAMODB')! }),
-      };
-      for (const mapping of platform.eventSourceMappings) {
-        const definition = platform.functions.find((fn) => fn.logicalId === mapping.functionLogicalId)!;
-        const roleId = iam.functionRoles.get(definition.logicalId);
-        const role = roleId === undefined ? undefined : iam.roles.get(roleId);
-        if (role === undefined) {
-          log(`IAM: ${definition.functionName}'s role is not defined in the template; its calls are not checked`);
-          continue;
-        }
-        if (role.unknownManagedPolicies.length > 0) {
-          log(`IAM: ${role.roleName} carries managed policies the template does not define, which grant nothing locally: ${role.unknownManagedPolicies.join(', ')}`);
-        }
-        callers.set(definition.logicalId, {
-          consumer: { accessKeyId: `LOCALFN${definition.logicalId}`, label: definition.functionName, sessionName: definition.functionName, role, upstreams: consumerUpstreams },
-          eventSource: {
-            accessKeyId: `LOCALESM${mapping.logicalId}`,
-            label: `event source mapping of ${definition.functionName}`,
-            sessionName: definition.functionName,
-            role,
-            ...(options.eventSourceSqsEndpoint === undefined ? {} : { upstreams: { sqs: options.eventSourceSqsEndpoint } }),
-          },
-        });
-      }
-    }
-    const gateway =
-      iam === undefined
+    const iam =
+      options.iam === false
         ? undefined
-        : await IamGateway.start({
-            upstreams: emulatorEndpoints,
-            callers: [...callers.values()].flatMap((caller) => [caller.consumer, caller.eventSource]),
-            resourcePolicies: iam.resourcePolicies,
-            scope: { region, accountId: LOCAL_ACCOUNT_ID },
-            upstreamAccessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+        : await startLocalIam({
+            template: synthesized.template,
+            platform,
+            resolver,
+            stackName: synthesized.stackName,
+            region,
+            accountId: LOCAL_ACCOUNT_ID,
+            emulators: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
+            ...(options.functionEnvironment === undefined ? {} : { functionEnvironment: options.functionEnvironment }),
+            ...(options.eventSourceSqsEndpoint === undefined ? {} : { eventSourceSqsEndpoint: options.eventSourceSqsEndpoint }),
             denialLogFile,
-            onDenial: (denial) => {
-              if (gateway?.denials === 1) {
-                log(`IAM denied ${denial.action} on ${denial.resource} to ${denial.role} (${denial.caller}); every denial goes to ${denialLogFile}`);
-              }
-            },
+            log,
           });
-    if (gateway !== undefined) {
-      cleanups.push(() => gateway.stop());
-      log(`IAM enforced from the template for ${callers.size} consumer(s) through ${gateway.endpoint} (--no-iam turns it off)`);
-    }
+    const gateway = iam?.gateway;
+    if (gateway !== undefined) cleanups.push(() => gateway.stop());
 
     const routingFile = path.join(dataDir, ROUTING_FILE);
     const prepared = prepareRoutingFile(routingFile, resolveRoutingDocument(platform, resolver));
@@ -355,7 +314,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       const templateEnv = Object.fromEntries(
         Object.entries(definition.environment).map(([name, value]) => [name, resolver.resolveString(value, `${where}.${name}`)]),
       );
-      const caller = callers.get(definition.logicalId);
+      const caller = iam?.callers.get(definition.logicalId);
       const logFile = fs.createWriteStream(path.join(dataDir, 'logs', `${definition.functionName}.log`), { flags: 'a' });
       cleanups.push(() => new Promise((resolve) => logFile.end(resolve)));
       const fn = new LocalFunction({
