@@ -40,6 +40,7 @@ describe('npm start and bosun dev', () => {
     '--function-timeout-seconds', '4',
     '--max-concurrency', '7',
     '--force-synth',
+    '--no-iam',
   ];
 
   it('accept the same flags and run the platform with the same options', async () => {
@@ -57,6 +58,7 @@ describe('npm start and bosun dev', () => {
       functionTimeoutSeconds: 4,
       maxConcurrency: 7,
       forceSynth: true,
+      iam: false,
     });
     expect(await devOptions(argv)).toEqual({ ...fromStart, dataDir: path.resolve('tmp/local') });
   });
