@@ -46,6 +46,19 @@ export {
   TASK_RESULT_KEY_PREFIX,
   taskResultKey,
 } from './storage';
+export {
+  ETA_SCHEDULE_NAME_PREFIX,
+  PERIODIC_TASK_NAME_PATTERN,
+  SCHEDULE_INPUT_MAX_CHARS,
+  ScheduleExpressionInvalidError,
+  SchedulerContext,
+  etaScheduleGroupName,
+  etaScheduleName,
+  parseScheduleExpression,
+  periodicScheduleGroupName,
+  periodicTaskId,
+} from './schedules';
+export type { ScheduleExpression, ScheduleFiring } from './schedules';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { TaskAttribute, TaskTable } from './table';
