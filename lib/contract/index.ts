@@ -57,8 +57,10 @@ export {
   parseScheduleExpression,
   periodicScheduleGroupName,
   periodicTaskId,
+  periodicTaskInput,
+  substituteSchedulerContext,
 } from './schedules';
-export type { ScheduleExpression, ScheduleFiring } from './schedules';
+export type { PeriodicTaskInputProps, ScheduleExpression, ScheduleFiring } from './schedules';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { TaskAttribute, TaskTable } from './table';

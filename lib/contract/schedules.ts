@@ -1,3 +1,5 @@
+// envelope.ts imports this module too; ENVELOPE_VERSION is read only when an input is built, after both loaded.
+import { ENVELOPE_VERSION } from './envelope';
 import { BosunError } from './errors';
 
 /**
@@ -243,4 +245,60 @@ export function parseScheduleExpression(expression: string): ScheduleExpression 
   if (kind === 'cron') return parseCron(expression, body);
   if (kind === 'rate') return parseRate(expression, body);
   return parseAt(expression, body);
+}
+
+/** What {@link periodicTaskInput} builds a periodic task's envelope from. */
+export interface PeriodicTaskInputProps {
+  /** Name of the periodic task (its schedule). */
+  readonly schedule: string;
+  /** Registered task name. */
+  readonly task: string;
+  /** Inline payload (any JSON value). */
+  readonly payload: unknown;
+  /** Bosun queue the firings go to (the route stamp). */
+  readonly queue: string;
+}
+
+/**
+ * The target input of a periodic task's schedule: a Bosun envelope (the current {@link ENVELOPE_VERSION})
+ * without an id, whose `firing` and `publishedAt` hold Scheduler's scheduled-time keyword and whose `traceId` holds the
+ * execution id, each as a whole JSON string value. The consumer derives the task id from the firing. One owner: the
+ * constructs put it in the template, the local platform sends it with the keywords replaced.
+ *
+ * @example
+ * periodicTaskInput({ schedule: 'nightly-report', task: 'report.render', payload: { title: 'nightly', rows: [] }, queue: 'bulk' });
+ */
+export function periodicTaskInput(props: PeriodicTaskInputProps): string {
+  return JSON.stringify({
+    v: ENVELOPE_VERSION,
+    task: props.task,
+    payload: props.payload,
+    attempts: 0,
+    route: { destination: props.queue, ruleId: null },
+    publishedAt: SchedulerContext.SCHEDULED_TIME,
+    traceId: SchedulerContext.EXECUTION_ID,
+    firing: { schedule: props.schedule, scheduledTime: SchedulerContext.SCHEDULED_TIME },
+  });
+}
+
+/**
+ * Replaces Scheduler's context keywords in a target input as Scheduler does when it fires (the local platform's
+ * stand-in for it).
+ *
+ * @example
+ * substituteSchedulerContext(input, { scheduledTime: '2026-11-29T03:00:00Z', executionId: 'local-1' });
+ */
+export function substituteSchedulerContext(
+  input: string,
+  values: { readonly scheduledTime: string; readonly executionId: string; readonly scheduleArn?: string; readonly attemptNumber?: number },
+): string {
+  return input
+    .split(SchedulerContext.SCHEDULED_TIME)
+    .join(values.scheduledTime)
+    .split(SchedulerContext.EXECUTION_ID)
+    .join(values.executionId)
+    .split('<aws.scheduler.schedule-arn>')
+    .join(values.scheduleArn ?? '')
+    .split('<aws.scheduler.attempt-number>')
+    .join(String(values.attemptNumber ?? 0));
 }

@@ -2,7 +2,15 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { type Construct } from 'constructs';
-import { EnvVar, PRODUCER_AWS_ACCESS, StackOutput, defaultRoutingDocument, queueOutputKey } from '../contract';
+import {
+  EnvVar,
+  PRODUCER_AWS_ACCESS,
+  StackOutput,
+  defaultRoutingDocument,
+  periodicScheduleGroupName,
+  periodicTaskInput,
+  queueOutputKey,
+} from '../contract';
 import {
   ClaimCheckBucket,
   DEFAULT_DLQ_RETENTION,
@@ -10,10 +18,16 @@ import {
   RoutingFlags,
   TaskConsumer,
   TaskQueue,
+  TaskSchedules,
   TaskStateTable,
 } from '../constructs';
 import { PlatformDefinitionInvalidError } from './errors';
-import { DEFAULT_PLATFORM, type PlatformDefinition, validatePlatformDefinition } from './platform-definition';
+import {
+  DEFAULT_PLATFORM,
+  type PlatformDefinition,
+  periodicTaskQueue,
+  validatePlatformDefinition,
+} from './platform-definition';
 
 /** Stage names: lowercase, starting with a letter, short enough for every physical name that carries them. */
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
@@ -68,6 +82,8 @@ export class PlatformStack extends Stack {
   public readonly monitoring: PlatformMonitoring;
   /** The stand-in queue of the system being migrated from, when the definition has one. */
   public readonly legacyQueue?: Queue;
+  /** The periodic tasks' schedules, when the definition has any. */
+  public readonly periodicSchedules?: TaskSchedules;
 
   public constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, checkStage(props));
@@ -152,6 +168,28 @@ export class PlatformStack extends Stack {
       this.monitoring.monitorConsumer(consumer);
       return consumer;
     });
+
+    const periodicTasks = definition.periodicTasks ?? [];
+    if (periodicTasks.length > 0) {
+      const schedules = new TaskSchedules(this, 'PeriodicTasks', {
+        groupName: periodicScheduleGroupName(props.stage),
+        deadLetterQueueName: `${prefix}-schedules-dlq`,
+      });
+      periodicTasks.forEach((periodic, index) => {
+        const queueName = periodicTaskQueue(definition, periodic, index);
+        schedules.addPeriodicTask({
+          name: periodic.name,
+          queue: this.taskQueues.find((queue) => queue.taskQueueName === queueName)!,
+          input: periodicTaskInput({ schedule: periodic.name, task: periodic.task.name, payload: periodic.payload, queue: queueName }),
+          scheduleExpression: periodic.schedule,
+          timeZone: periodic.timeZone,
+          flexibleWindow: periodic.flexibleWindow,
+          enabled: periodic.enabled,
+          description: `Bosun periodic task: ${periodic.task.name} on ${queueName}`,
+        });
+      });
+      this.periodicSchedules = schedules;
+    }
 
     this.addOutputs(props.stage);
   }
