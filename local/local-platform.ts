@@ -10,6 +10,7 @@ import { DEFAULT_LOCAL_CONCURRENCY, EventSourcePoller, type PollerStats } from '
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { LocalFunction } from './local-function';
 import { createLocalResources, type LocalQueue } from './local-resources';
+import { type LocalScheduleClock, LocalScheduler } from './local-scheduler';
 import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
 import { synthesizeApp } from './synthesize';
 
@@ -50,6 +51,11 @@ export interface LocalPlatformOptions {
    * counts them as Lambda's event source mapping's. @default - the fauxqs endpoint
    */
   readonly eventSourceSqsEndpoint?: string;
+  /**
+   * The clock the local scheduler fires schedules by: inject one (for example `acceleratedClock(60)`, or a test's
+   * hand-moved clock with `scheduler.tick()`) so periodic tasks and far ETAs fire in seconds. @default - the machine's
+   */
+  readonly scheduleClock?: LocalScheduleClock;
   /** Re-synthesize even if the sources did not change. @default false */
   readonly forceSynth?: boolean;
   /** Receives the platform's progress messages. @default - discarded */
@@ -86,6 +92,8 @@ export interface RunningLocalPlatform {
   /** Queues by logical id. */
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly consumers: readonly LocalConsumer[];
+  /** EventBridge Scheduler's stand-in: the template's schedules and those the SDK creates (see `LocalScheduler`). */
+  readonly scheduler: LocalScheduler;
   /** The injected single-delay cap of ETA chains, when one was set (producers should use the same). */
   readonly maxDelaySeconds?: number;
   /** Environment for a process that should talk to the local platform through the AWS SDK (endpoints, credentials, region). */
@@ -196,6 +204,37 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     });
     log(`created ${queues.size} queues, ${platform.buckets.length} buckets, ${platform.tables.length} tables`);
 
+    const scheduler = new LocalScheduler({
+      sqs,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      queueUrls: new Map([...queues.values()].map((queue) => [queue.arn, queue.url])),
+      ...(options.scheduleClock === undefined ? {} : { clock: options.scheduleClock }),
+      log,
+    });
+    const schedulesFrom = scheduler.now();
+    for (const schedule of platform.schedules) {
+      const target = queues.get(schedule.queueLogicalId)!;
+      const deadLetter = schedule.deadLetterQueueLogicalId === undefined ? undefined : queues.get(schedule.deadLetterQueueLogicalId);
+      scheduler.add({
+        name: schedule.name,
+        groupName: schedule.groupName,
+        expression: schedule.expression,
+        timeZone: schedule.timeZone,
+        enabled: schedule.enabled,
+        ...(schedule.flexibleWindowMinutes === undefined ? {} : { flexibleWindowMinutes: schedule.flexibleWindowMinutes }),
+        target: { arn: target.arn, url: target.url },
+        input: schedule.input,
+        ...(deadLetter === undefined ? {} : { deadLetter: { arn: deadLetter.arn, url: deadLetter.url } }),
+        actionAfterCompletion: 'NONE',
+        startDateMs: schedulesFrom,
+        ...(schedule.description === undefined ? {} : { description: schedule.description }),
+        creationDateMs: schedulesFrom,
+      });
+    }
+    const schedulerEndpoint = await scheduler.listen();
+    cleanups.push(() => scheduler.stop());
+
     const routingFile = path.join(dataDir, ROUTING_FILE);
     fs.writeFileSync(routingFile, resolveRoutingDocument(platform, resolver));
 
@@ -207,6 +246,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
       AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoDbEndpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint,
       [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
     };
 
@@ -291,7 +331,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     const description: LocalPlatformDescription = {
       stage: LOCAL_STAGE,
       region,
-      endpoints: { sqs: emulators.sqsEndpoint, s3: emulators.s3Endpoint, dynamodb: emulators.dynamoDbEndpoint },
+      endpoints: {
+        sqs: emulators.sqsEndpoint,
+        s3: emulators.s3Endpoint,
+        dynamodb: emulators.dynamoDbEndpoint,
+        scheduler: schedulerEndpoint,
+      },
       routingFile,
       outputs,
       pid: process.pid,
@@ -302,7 +347,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     cleanups.push(async () => {
       fs.rmSync(platformFile, { force: true });
     });
-    log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; description in ${platformFile}`);
+    // Fire only once the consumers poll: a firing due at start-up waits in its queue, as with Scheduler.
+    scheduler.start();
+    log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; ${platform.schedules.length} schedules; description in ${platformFile}`);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -312,6 +359,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
       routingFile,
       queues,
       consumers,
+      scheduler,
       clientEnvironment,
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),
       stop: () => {

@@ -12,6 +12,8 @@ export interface LocalPlatformEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly dynamodb: string;
+  /** The local scheduler's API (EventBridge Scheduler's stand-in), when the platform serves one. */
+  readonly scheduler?: string;
 }
 
 /**
@@ -113,7 +115,12 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
   return {
     stage: stringField(raw, 'stage', source),
     region: stringField(raw, 'region', source),
-    endpoints: { sqs: endpoints['sqs']!, s3: endpoints['s3']!, dynamodb: endpoints['dynamodb']! },
+    endpoints: {
+      sqs: endpoints['sqs']!,
+      s3: endpoints['s3']!,
+      dynamodb: endpoints['dynamodb']!,
+      ...(endpoints['scheduler'] === undefined ? {} : { scheduler: endpoints['scheduler'] }),
+    },
     outputs: stringRecord(raw['outputs'], 'outputs', source),
     ...(routingFile === undefined ? {} : { routingFile }),
     ...(typeof pid === 'number' ? { pid } : {}),

@@ -1,0 +1,118 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import * as path from 'node:path';
+import { StackOutput, TaskAttribute, type TaskStateItem, periodicScheduleGroupName } from '../../lib/contract';
+import { LOCAL_CREDENTIALS } from '../../local/emulators';
+import type { TaskClient } from '../../lib/sdk/task-client';
+import { type LocalScheduleClock } from '../../local/local-scheduler';
+import { createPlatformTaskClient } from '../../local/platform-client';
+import { LOCAL_STAGE, type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
+
+// A local platform of the default definition whose scheduler runs on a clock the tests move by hand: the default
+// platform's periodic tasks (nightly-digest at 03:00 Europe/Paris, heartbeat every 5 minutes) fire in seconds.
+const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+const DATA_DIR = path.join(PROJECT_ROOT, '.bosun', 'e2e-schedules');
+const GROUP = periodicScheduleGroupName(LOCAL_STAGE);
+// 02:55 UTC is 03:55 in Paris: nightly-digest is due at 02:00 UTC the next day (Paris is UTC+1 in November).
+let nowMs = Date.parse('2026-11-29T01:55:00Z');
+const clock: LocalScheduleClock = { now: () => nowMs };
+
+let platform: RunningLocalPlatform;
+let client: TaskClient;
+
+jest.setTimeout(180_000);
+
+beforeAll(async () => {
+  platform = await startLocalPlatform({
+    projectRoot: PROJECT_ROOT,
+    dataDir: DATA_DIR,
+    scheduleClock: clock,
+    visibilityTimeoutSeconds: 2,
+    maxConcurrency: 2,
+    functionTimeoutSeconds: 20,
+  });
+  client = createPlatformTaskClient(platform);
+}, 180_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function waitForStatus(taskId: string, status: string, timeoutMs = 60_000): Promise<TaskStateItem> {
+  const deadline = Date.now() + timeoutMs;
+  let item: TaskStateItem | undefined;
+  while (Date.now() < deadline) {
+    item = await client.getTask(taskId);
+    if (item?.status === status) return item;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`task ${taskId} did not reach ${status} (last status: ${item?.status ?? 'none'})`);
+}
+
+/** Ids of every task-state item of a task name (the table holds only this suite's tasks). */
+async function taskIdsOf(taskName: string): Promise<string[]> {
+  const dynamodb = new DynamoDBClient({
+    region: platform.description.region,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: platform.description.endpoints.dynamodb,
+  });
+  try {
+    const { Items } = await dynamodb.send(
+      new ScanCommand({
+        TableName: platform.description.outputs[StackOutput.TABLE_NAME],
+        FilterExpression: '#name = :name',
+        ExpressionAttributeNames: { '#name': TaskAttribute.TASK_NAME },
+        ExpressionAttributeValues: { ':name': { S: taskName } },
+        ConsistentRead: true,
+      }),
+    );
+    return (Items ?? []).map((item) => item[TaskAttribute.TASK_ID]!.S!).sort();
+  } finally {
+    dynamodb.destroy();
+  }
+}
+
+const defaultConsumer = () => platform.consumers.find((consumer) => consumer.queueName.endsWith('-default'))!;
+
+describe('periodic tasks on the local platform', () => {
+  it('reads the schedules from the template', () => {
+    expect(platform.scheduler.list().map((s) => [s.groupName, s.name, s.expression, s.timeZone])).toEqual([
+      [GROUP, 'nightly-digest', 'cron(0 3 * * ? *)', 'Europe/Paris'],
+      [GROUP, 'heartbeat', 'rate(5 minutes)', 'UTC'],
+    ]);
+  });
+
+  it('fires each schedule at its times, in its time zone, each firing a distinct task that runs once', async () => {
+    nowMs = Date.parse('2026-11-29T02:05:30Z');
+    const firings = await platform.scheduler.tick();
+    expect(firings.map((f) => `${f.name}@${f.scheduledTime}`).sort()).toEqual([
+      'heartbeat@2026-11-29T02:00:00Z',
+      'heartbeat@2026-11-29T02:05:00Z',
+      'nightly-digest@2026-11-29T02:00:00Z',
+    ]);
+    const digest = await waitForStatus('nightly-digest@2026-11-29T02:00:00Z', 'succeeded');
+    expect(digest).toMatchObject({ taskName: 'email.send', attempts: 1, result: { messageId: 'msg-nightly-digest@2026-11-29T02:00:00Z' } });
+    for (const id of ['heartbeat@2026-11-29T02:00:00Z', 'heartbeat@2026-11-29T02:05:00Z']) {
+      expect(await waitForStatus(id, 'succeeded')).toMatchObject({ taskName: 'demo.flaky', attempts: 1, result: { succeededOnAttempt: 1 } });
+    }
+    // Nothing more is due until the next heartbeat.
+    expect(await platform.scheduler.tick()).toEqual([]);
+  });
+
+  it('runs a duplicate firing of the same scheduled time once', async () => {
+    const id = 'heartbeat@2026-11-29T02:05:00Z';
+    const before = await waitForStatus(id, 'succeeded');
+    const deletedBefore = defaultConsumer().stats().messagesDeleted;
+    // WHEN Scheduler delivers the 02:05 firing a second time (another execution id, same scheduled time)
+    const duplicate = await platform.scheduler.fire(GROUP, 'heartbeat', Date.parse('2026-11-29T02:05:00Z'));
+    expect(duplicate.delivered).toBe(true);
+    const deadline = Date.now() + 30_000;
+    while (defaultConsumer().stats().messagesDeleted === deletedBefore && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // THEN the message was consumed and the task did not run again
+    expect(defaultConsumer().stats().messagesDeleted).toBe(deletedBefore + 1);
+    const after = await client.getTask(id);
+    expect(after).toMatchObject({ status: 'succeeded', attempts: 1, startedAt: before.startedAt, finishedAt: before.finishedAt });
+    expect(await taskIdsOf('demo.flaky')).toEqual(['heartbeat@2026-11-29T02:00:00Z', 'heartbeat@2026-11-29T02:05:00Z']);
+  });
+});
