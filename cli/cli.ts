@@ -2,6 +2,7 @@ import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerFlagsCommands } from './flags';
 import { registerPublishCommand } from './publish';
+import { registerSchedulesCommand } from './schedules';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
 import { registerStatusCommand } from './status';
 import { registerTaskCommand } from './task';
@@ -11,6 +12,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerPublishCommand,
   registerStatusCommand,
   registerTaskCommand,
+  registerSchedulesCommand,
   registerDlqCommands,
   registerFlagsCommands,
   registerDevCommand,

@@ -31,6 +31,8 @@ export interface PlatformEndpoints {
   readonly sqs: string;
   readonly s3: string;
   readonly dynamodb: string;
+  /** The local scheduler (EventBridge Scheduler's stand-in), when the platform serves one. */
+  readonly scheduler?: string;
 }
 
 /** AppConfig ids of the routing flags. */
