@@ -164,6 +164,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     accountId: LOCAL_ACCOUNT_ID,
     stackName: synthesized.stackName,
   });
+  // Schedule groups are names to the local scheduler: their Ref (the stack's ETA group output) is the name.
+  for (const [id, resource] of Object.entries(synthesized.template.Resources)) {
+    if (resource.Type !== 'AWS::Scheduler::ScheduleGroup') continue;
+    const name = resolver.resolveString(resource.Properties?.['Name'] ?? id, `Resources.${id}.Properties.Name`);
+    resolver.register(id, { ref: name, attributes: { Arn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule-group/${name}` } });
+  }
   const platform = readPlatformTemplate(synthesized.template, {
     assemblyDir: synthesized.assemblyDir,
     resolver,

@@ -1,8 +1,9 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Grant, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Arn, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Grant, type IGrantable, type IRole, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnSchedule, CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { PRODUCER_AWS_ACCESS } from '../contract';
 import { DEFAULT_DLQ_RETENTION, type ITaskQueue } from './task-queue';
 
 /** Most retries Scheduler makes of a firing whose target call failed: its own default, 185. */
@@ -14,6 +15,10 @@ export const DEFAULT_SCHEDULE_MAX_EVENT_AGE = Duration.hours(24);
 export interface TaskSchedulesProps {
   /** Name of the schedule group of the periodic tasks, for example `bosun-dev-periodic`. */
   readonly groupName: string;
+  /** Name of the schedule group of far-ETA tasks' one-time schedules, for example `bosun-dev-eta`. */
+  readonly etaGroupName: string;
+  /** The task queues a far-ETA schedule may send to. */
+  readonly etaQueues: readonly ITaskQueue[];
   /** Physical name of the DLQ of firings Scheduler could not deliver. @default - a name CloudFormation generates */
   readonly deadLetterQueueName?: string;
   /**
@@ -52,7 +57,9 @@ export interface PeriodicTaskScheduleProps {
  * Bosun's periodic tasks on EventBridge Scheduler: a schedule group, and per task an `AWS::Scheduler::Schedule`
  * that sends a Bosun envelope straight to the task's queue — no beat process to keep alive, and never two of them —
  * with its own role allowed `sqs:SendMessage` on that queue and the schedules' DLQ only (plus the queue key when
- * KMS-encrypted), a retry policy, and a DLQ for firings it could not deliver.
+ * KMS-encrypted), a retry policy, and a DLQ for firings it could not deliver. Also the far ETAs' side: a schedule
+ * group producers create one-time schedules in, and the role those schedules send with (to the task queues and the
+ * DLQ only), granted with {@link TaskSchedules.grantScheduleEtas}.
  *
  * @example
  * const schedules = new TaskSchedules(this, 'Schedules', { groupName: 'bosun-dev-periodic' });
@@ -63,6 +70,10 @@ export class TaskSchedules extends Construct {
   public readonly group: CfnScheduleGroup;
   /** Where Scheduler puts firings it could not deliver to their queue. */
   public readonly deadLetterQueue: Queue;
+  /** The group of far-ETA tasks' one-time schedules. */
+  public readonly etaGroup: CfnScheduleGroup;
+  /** The role far-ETA schedules send with: `sqs:SendMessage` on the task queues and the DLQ. */
+  public readonly etaRole: Role;
   /** Schedules by periodic task name. */
   public readonly schedules: ReadonlyMap<string, CfnSchedule>;
   private readonly byName = new Map<string, CfnSchedule>();
@@ -85,6 +96,47 @@ export class TaskSchedules extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'It is the dead-letter queue of the periodic tasks’ schedules (EventBridge Scheduler sends undeliverable firings here).',
     });
+    this.etaGroup = new CfnScheduleGroup(this, 'EtaGroup', { name: props.etaGroupName });
+    this.etaRole = this.schedulerRole('EtaRole', 'Sends far-ETA tasks from their one-time schedules to the task queues');
+    for (const queue of props.etaQueues) sendOnly(this.etaRole, queue.queue);
+    sendOnly(this.etaRole, this.deadLetterQueue);
+  }
+
+  /**
+   * Grants a producer what publishing far ETAs as one-time schedules takes (`PRODUCER_AWS_ACCESS.etaSchedules`):
+   * creating and deleting schedules in the ETA group only, and passing the ETA role to Scheduler only.
+   *
+   * @example
+   * schedules.grantScheduleEtas(service.role);
+   */
+  public grantScheduleEtas(grantee: IGrantable): Grant {
+    const schedules = Arn.format(
+      { service: 'scheduler', resource: 'schedule', resourceName: `${this.etaGroup.ref}/*` },
+      Stack.of(this),
+    );
+    if (Construct.isConstruct(grantee)) {
+      Validations.of(grantee).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${Stack.of(this).getLogicalId(this.etaGroup)}>/*]`,
+        reason: 'One-time schedules are created per far-ETA task and named after it (unknown in advance); the producer creates and deletes them in the ETA schedule group only.',
+      });
+    }
+    const manage = Grant.addToPrincipal({ grantee, actions: [...PRODUCER_AWS_ACCESS.etaSchedules.actions], resourceArns: [schedules] });
+    const pass = Grant.addToPrincipal({
+      grantee,
+      actions: [...PRODUCER_AWS_ACCESS.etaSchedules.passRole],
+      resourceArns: [this.etaRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+    });
+    return manage.combine(pass);
+  }
+
+  private schedulerRole(id: string, description: string): Role {
+    return new Role(this, id, {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description,
+    });
   }
 
   /**
@@ -95,12 +147,7 @@ export class TaskSchedules extends Construct {
    */
   public addPeriodicTask(props: PeriodicTaskScheduleProps): CfnSchedule {
     const id = pascalCase(props.name);
-    const role = new Role(this, `${id}Role`, {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: `Sends the periodic task ${props.name} to queue ${props.queue.taskQueueName}`,
-    });
+    const role = this.schedulerRole(`${id}Role`, `Sends the periodic task ${props.name} to queue ${props.queue.taskQueueName}`);
     sendOnly(role, props.queue.queue);
     sendOnly(role, this.deadLetterQueue);
     const window = props.flexibleWindow;

@@ -3,7 +3,7 @@ export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { PRODUCER_AWS_ACCESS } from './producer-access';
-export type { AppConfigAction, ProducerAwsAccess } from './producer-access';
+export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
 export { EnvVar, requireEnv } from './env';

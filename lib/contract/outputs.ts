@@ -15,6 +15,12 @@ export const StackOutput = {
   LEGACY_QUEUE_URL: 'LegacyQueueUrl',
   /** Deployment stage. */
   STAGE: 'Stage',
+  /** Schedule group of far-ETA tasks' one-time schedules. */
+  ETA_SCHEDULE_GROUP: 'EtaScheduleGroup',
+  /** Role producers pass to the one-time schedules of far ETAs. */
+  ETA_SCHEDULE_ROLE_ARN: 'EtaScheduleRoleArn',
+  /** DLQ of far-ETA firings Scheduler could not deliver. */
+  ETA_SCHEDULE_DLQ_ARN: 'EtaScheduleDlqArn',
   /** Suffixes of the per-queue outputs. */
   QUEUE_URL_SUFFIX: 'QueueUrl',
   QUEUE_ARN_SUFFIX: 'QueueArn',

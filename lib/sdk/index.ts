@@ -57,6 +57,7 @@ export {
 } from './task-client';
 export type {
   CancelTaskResult,
+  EtaScheduleOptions,
   ExplainContext,
   PublishBatchItem,
   PublishBatchOutcome,

@@ -7,6 +7,7 @@ import {
   PRODUCER_AWS_ACCESS,
   StackOutput,
   defaultRoutingDocument,
+  etaScheduleGroupName,
   periodicScheduleGroupName,
   periodicTaskInput,
   queueOutputKey,
@@ -82,8 +83,8 @@ export class PlatformStack extends Stack {
   public readonly monitoring: PlatformMonitoring;
   /** The stand-in queue of the system being migrated from, when the definition has one. */
   public readonly legacyQueue?: Queue;
-  /** The periodic tasks' schedules, when the definition has any. */
-  public readonly periodicSchedules?: TaskSchedules;
+  /** EventBridge Scheduler: the periodic tasks' schedules, and the group and role of far-ETA one-time schedules. */
+  public readonly schedules: TaskSchedules;
 
   public constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, checkStage(props));
@@ -169,27 +170,25 @@ export class PlatformStack extends Stack {
       return consumer;
     });
 
-    const periodicTasks = definition.periodicTasks ?? [];
-    if (periodicTasks.length > 0) {
-      const schedules = new TaskSchedules(this, 'PeriodicTasks', {
-        groupName: periodicScheduleGroupName(props.stage),
-        deadLetterQueueName: `${prefix}-schedules-dlq`,
+    this.schedules = new TaskSchedules(this, 'PeriodicTasks', {
+      groupName: periodicScheduleGroupName(props.stage),
+      etaGroupName: etaScheduleGroupName(props.stage),
+      etaQueues: this.taskQueues,
+      deadLetterQueueName: `${prefix}-schedules-dlq`,
+    });
+    (definition.periodicTasks ?? []).forEach((periodic, index) => {
+      const queueName = periodicTaskQueue(definition, periodic, index);
+      this.schedules.addPeriodicTask({
+        name: periodic.name,
+        queue: this.taskQueues.find((queue) => queue.taskQueueName === queueName)!,
+        input: periodicTaskInput({ schedule: periodic.name, task: periodic.task.name, payload: periodic.payload, queue: queueName }),
+        scheduleExpression: periodic.schedule,
+        timeZone: periodic.timeZone,
+        flexibleWindow: periodic.flexibleWindow,
+        enabled: periodic.enabled,
+        description: `Bosun periodic task: ${periodic.task.name} on ${queueName}`,
       });
-      periodicTasks.forEach((periodic, index) => {
-        const queueName = periodicTaskQueue(definition, periodic, index);
-        schedules.addPeriodicTask({
-          name: periodic.name,
-          queue: this.taskQueues.find((queue) => queue.taskQueueName === queueName)!,
-          input: periodicTaskInput({ schedule: periodic.name, task: periodic.task.name, payload: periodic.payload, queue: queueName }),
-          scheduleExpression: periodic.schedule,
-          timeZone: periodic.timeZone,
-          flexibleWindow: periodic.flexibleWindow,
-          enabled: periodic.enabled,
-          description: `Bosun periodic task: ${periodic.task.name} on ${queueName}`,
-        });
-      });
-      this.periodicSchedules = schedules;
-    }
+    });
 
     this.addOutputs(props.stage);
   }
@@ -198,7 +197,8 @@ export class PlatformStack extends Stack {
    * Grants a producer — a service's role that publishes with the SDK's `TaskClient` — exactly the access of
    * `PRODUCER_AWS_ACCESS`: `SendMessage` on every task queue (not their DLQs) and on the legacy queue, with the queue
    * keys' `kms:GenerateDataKey`/`kms:Decrypt` when the queues are KMS-encrypted; the task-state records of publish and
-   * cancel on the table; uploads (and their undo) under `claim-checks/`; and reading the routing document.
+   * cancel on the table; uploads (and their undo) under `claim-checks/`; reading the routing document; and creating
+   * and deleting far-ETA one-time schedules in the ETA group, passing the ETA schedule role to Scheduler only.
    *
    * @example
    * const platform = new PlatformStack(app, 'Bosun-dev', { stage: 'dev' });
@@ -217,6 +217,7 @@ export class PlatformStack extends Stack {
       this.taskState.grantPublish(grantee),
       this.claimChecks.grantPublish(grantee),
       this.routing.grantRead(grantee),
+      this.schedules.grantScheduleEtas(grantee),
     ];
     return grants.reduce((all, grant) => all.combine(grant));
   }
@@ -231,6 +232,9 @@ export class PlatformStack extends Stack {
     output(StackOutput.APPCONFIG_APPLICATION_ID, this.routing.application.applicationId, 'AppConfig application of the routing flags');
     output(StackOutput.APPCONFIG_ENVIRONMENT_ID, this.routing.environment.environmentId, 'AppConfig environment of the routing flags');
     output(StackOutput.APPCONFIG_PROFILE_ID, this.routing.configuration.configurationProfileId, 'AppConfig configuration profile of the routing document');
+    output(StackOutput.ETA_SCHEDULE_GROUP, this.schedules.etaGroup.ref, 'Schedule group of far-ETA one-time schedules');
+    output(StackOutput.ETA_SCHEDULE_ROLE_ARN, this.schedules.etaRole.roleArn, 'Role far-ETA schedules send with (producers pass it)');
+    output(StackOutput.ETA_SCHEDULE_DLQ_ARN, this.schedules.deadLetterQueue.queueArn, 'DLQ of schedule firings Scheduler could not deliver');
     output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
     if (this.legacyQueue !== undefined) {
       output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');

@@ -35,8 +35,9 @@ describe('periodic tasks in the platform definition', () => {
   const resources = template.toJSON().Resources as Resources;
 
   it('makes one schedule group and one schedule per periodic task, in its time zone, targeting its queue', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'bosun-test-periodic' });
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'bosun-test-eta' });
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'nightly-digest',
@@ -90,7 +91,7 @@ describe('periodic tasks in the platform definition', () => {
       .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties['Roles']).includes(roleId))
       .flatMap((r) => (r.Properties['PolicyDocument'] as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement);
     const queueId = stack.getLogicalId(stack.taskQueues[0]!.queue.node.defaultChild as never);
-    const dlqId = stack.getLogicalId(stack.periodicSchedules!.deadLetterQueue.node.defaultChild as never);
+    const dlqId = stack.getLogicalId(stack.schedules.deadLetterQueue.node.defaultChild as never);
     expect(statements).toEqual([
       expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }),
       expect.objectContaining({ Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlqId, 'Arn'] } }),
@@ -105,9 +106,8 @@ describe('periodic tasks in the platform definition', () => {
     expect(JSON.stringify(policies)).toContain('kms:GenerateDataKey');
   });
 
-  it('creates no scheduler resources without periodic tasks', () => {
+  it('creates no schedule without periodic tasks', () => {
     const none = synth({ ...DEFAULT_PLATFORM, periodicTasks: [] });
-    none.template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 0);
     none.template.resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 

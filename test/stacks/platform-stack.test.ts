@@ -150,6 +150,9 @@ describe('PlatformStack', () => {
       StackOutput.APPCONFIG_PROFILE_ID,
       StackOutput.QUEUE_NAMES,
       StackOutput.LEGACY_QUEUE_URL,
+      StackOutput.ETA_SCHEDULE_GROUP,
+      StackOutput.ETA_SCHEDULE_ROLE_ARN,
+      StackOutput.ETA_SCHEDULE_DLQ_ARN,
       ...['default', 'bulk'].flatMap((q) =>
         [StackOutput.QUEUE_URL_SUFFIX, StackOutput.QUEUE_ARN_SUFFIX, StackOutput.DLQ_URL_SUFFIX, StackOutput.DLQ_ARN_SUFFIX].map(
           (suffix) => queueOutputKey(q, suffix),
