@@ -170,12 +170,16 @@ export class LocalScheduler {
 
   /**
    * Sends one firing of a schedule for a given scheduled time, due or not — what a duplicate delivery by Scheduler
-   * looks like (same scheduled time, another execution id).
+   * looks like (same scheduled time, another execution id). A one-time schedule that deletes itself is then gone.
    */
   public async fire(groupName: string, name: string, scheduledTimeMs: number): Promise<LocalFiring> {
     const schedule = this.schedules.get(key(groupName, name));
     if (schedule === undefined) throw new Error(`no schedule ${groupName}/${name}`);
-    return this.send(schedule, scheduledTimeMs);
+    const firing = await this.send(schedule, scheduledTimeMs);
+    if (schedule.actionAfterCompletion === 'DELETE' && parseScheduleExpression(schedule.expression).kind === 'at') {
+      this.delete(groupName, name);
+    }
+    return firing;
   }
 
   /** Serves the Scheduler API on 127.0.0.1; returns its endpoint. */
