@@ -8,6 +8,7 @@ import { CliTaskUndeclaredError } from './errors';
 import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+import { schedulerClientFor } from './schedules';
 
 /** What `bosun publish` sends, besides the task name. */
 export interface PublishInput {
@@ -59,15 +60,17 @@ export async function publishTask(
   } else if (!declared) {
     throw new CliTaskUndeclaredError(input.task, DECLARED_TASKS.map((task) => task.name));
   }
-  const client = createTaskClient(
-    taskClientOptionsFromOutputs(platform.outputs, {
-      clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
-      region: platform.region,
-      ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
-      logger: { info: () => undefined, warn },
-      ...(input.validate === false ? {} : { tasks: DECLARED_TASKS }),
-    }),
-  );
+  const fromOutputs = taskClientOptionsFromOutputs(platform.outputs, {
+    clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
+    region: platform.region,
+    ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
+    logger: { info: () => undefined, warn },
+    ...(input.validate === false ? {} : { tasks: DECLARED_TASKS }),
+  });
+  // Far ETAs go to the platform's scheduler (the local one, or EventBridge Scheduler with --aws).
+  const eta = fromOutputs.etaSchedules;
+  const scheduler = eta !== undefined && (platform.target === 'aws' || platform.endpoints?.scheduler !== undefined) ? schedulerClientFor(platform) : undefined;
+  const client = createTaskClient({ ...fromOutputs, ...(eta === undefined || scheduler === undefined ? {} : { etaSchedules: { ...eta, client: scheduler } }) });
   const options: PublishOptions = {
     ...(input.delaySeconds === undefined ? {} : { delaySeconds: input.delaySeconds }),
     ...(input.eta === undefined ? {} : { eta: input.eta }),
@@ -75,8 +78,12 @@ export async function publishTask(
     ...(input.context === undefined || Object.keys(input.context).length === 0 ? {} : { context: input.context }),
     ...(input.traceId === undefined ? {} : { traceId: input.traceId }),
   };
-  const result = await client.publish(input.task as never, input.payload as never, options);
-  return { task: input.task, ...result };
+  try {
+    const result = await client.publish(input.task as never, input.payload as never, options);
+    return { task: input.task, ...result };
+  } finally {
+    scheduler?.destroy();
+  }
 }
 
 /**

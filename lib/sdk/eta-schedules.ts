@@ -18,7 +18,11 @@ export interface EtaScheduleOptions {
    * @default - the client's maxDelaySeconds: every ETA beyond one SQS delay
    */
   readonly thresholdSeconds?: number;
-  /** Scheduler client. @default - one for the client's region (honours `AWS_ENDPOINT_URL_SCHEDULER`) */
+  /**
+   * Scheduler client. Required when the task client is given its own `clients` (emulators, a proxy): without it far
+   * ETAs are chained through SQS, so a default client never reaches AWS from a local setup.
+   * @default - one for the client's region
+   */
   readonly client?: SchedulerClient;
 }
 

@@ -259,7 +259,9 @@ function resolveEtaSchedules(
   region: string | undefined,
 ): ResolvedTaskClientOptions['etaSchedules'] {
   const eta = options.etaSchedules;
-  if (eta === undefined) return undefined;
+  // Clients brought without a Scheduler client point somewhere else than AWS (emulators, a proxy): a default Scheduler
+  // client would reach AWS, so far ETAs stay on SQS chains unless a Scheduler client is given too.
+  if (eta === undefined || (eta.client === undefined && options.clients !== undefined)) return undefined;
   const maxDelaySeconds = options.maxDelaySeconds ?? Limits.SQS_MAX_DELAY_SECONDS;
   const thresholdSeconds = eta.thresholdSeconds ?? maxDelaySeconds;
   if (!Number.isInteger(thresholdSeconds) || thresholdSeconds < maxDelaySeconds || thresholdSeconds > MAX_ETA_SECONDS) {
