@@ -5,6 +5,7 @@ import { CfnSchedule, CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { PRODUCER_AWS_ACCESS } from '../contract';
 import { DEFAULT_DLQ_RETENTION, type ITaskQueue } from './task-queue';
+import { between, validateProps } from './validation';
 
 /** Most retries Scheduler makes of a firing whose target call failed: its own default, 185. */
 export const DEFAULT_SCHEDULE_RETRY_ATTEMPTS = 185;
@@ -82,6 +83,10 @@ export class TaskSchedules extends Construct {
 
   public constructor(scope: Construct, id: string, props: TaskSchedulesProps) {
     super(scope, id);
+    validateProps(this, [
+      { prop: 'retryAttempts', value: props.retryAttempts, check: between(0, DEFAULT_SCHEDULE_RETRY_ATTEMPTS) },
+      { prop: 'maxEventAge', value: props.maxEventAge, check: between(60, DEFAULT_SCHEDULE_MAX_EVENT_AGE.toSeconds(), 's') },
+    ]);
     this.schedules = this.byName;
     this.retryAttempts = props.retryAttempts ?? DEFAULT_SCHEDULE_RETRY_ATTEMPTS;
     this.maxEventAge = props.maxEventAge ?? DEFAULT_SCHEDULE_MAX_EVENT_AGE;
