@@ -4,6 +4,7 @@ import { registerDrainCommands } from './drain';
 import { registerFlagsCommands } from './flags';
 import { registerMoveCommand } from './move';
 import { registerPublishCommand } from './publish';
+import { registerSchedulesCommand } from './schedules';
 import { type CliDependencies, CliSession, type CommandRegistrar, runProgram } from './program';
 import { registerStatusCommand } from './status';
 import { registerTaskCommand } from './task';
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerPublishCommand,
   registerStatusCommand,
   registerTaskCommand,
+  registerSchedulesCommand,
   registerDlqCommands,
   registerDrainCommands,
   registerMoveCommand,

@@ -35,6 +35,8 @@ export interface PlatformEndpoints {
   readonly dynamodb: string;
   /** The local platform's Lambda event-source-mapping API; absent from a platform started before it existed. */
   readonly lambda?: string;
+  /** The local scheduler (EventBridge Scheduler's stand-in), when the platform serves one. */
+  readonly scheduler?: string;
 }
 
 /** AppConfig ids of the routing flags. */

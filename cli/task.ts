@@ -1,10 +1,12 @@
+import { DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import type { Command } from 'commander';
-import { type TaskStateItem, isTerminalStatus } from '../lib/contract';
+import { type TaskStateItem, etaScheduleGroupName, etaScheduleName, isTerminalStatus } from '../lib/contract';
 import { type CliClients, taskStateStore } from './clients';
 import { CliTaskCancelRefusedError, CliTaskNotFoundError } from './errors';
 import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+import { schedulerClientFor } from './schedules';
 
 /**
  * Reads one task's state item (strongly consistent).
@@ -25,12 +27,29 @@ export interface CancelTaskResult {
   readonly cancelled: true;
   /** The task's state before the cancel; undefined when none was recorded (not yet claimed, or an unknown id). */
   readonly previous?: TaskStateItem;
+  /** Whether the task's far-ETA one-time schedule was deleted (it had one that had not fired yet). */
+  readonly scheduleDeleted?: boolean;
+}
+
+/** Deletes a cancelled task's far-ETA schedule, if it has one; false when there was none. */
+async function deleteEtaSchedule(platform: Platform, taskId: string): Promise<boolean> {
+  if (platform.target === 'local' && platform.endpoints?.scheduler === undefined) return false;
+  const scheduler = schedulerClientFor(platform);
+  try {
+    await scheduler.send(new DeleteScheduleCommand({ GroupName: etaScheduleGroupName(platform.stage), Name: etaScheduleName(taskId) }));
+    return true;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return false;
+    throw error;
+  } finally {
+    scheduler.destroy();
+  }
 }
 
 /**
  * Cancels a task that is not running, through the task-state adapter (`TaskStateStore.cancel`): its state becomes
  * `cancelled`, and every later delivery of it is acknowledged without running. A task with no state item yet gets a
- * `cancelled` one, so a copy still on its way is not run either.
+ * `cancelled` one, so a copy still on its way is not run either. A far-ETA task's one-time schedule is then deleted.
  *
  * @throws CliTaskCancelRefusedError when the task is running (or a consumer holds it right now) or has finished.
  * @example
@@ -39,7 +58,9 @@ export interface CancelTaskResult {
 export async function cancelTask(platform: Platform, clients: CliClients, taskId: string): Promise<CancelTaskResult> {
   const result = await taskStateStore(platform, clients).cancel(taskId);
   if (result.kind === 'cancelled') {
-    return { taskId, cancelled: true, ...(result.previous === undefined ? {} : { previous: result.previous }) };
+    // The state says cancelled first, so a firing that races the delete is acknowledged unrun.
+    const scheduleDeleted = result.previous?.status === 'queued' ? false : await deleteEtaSchedule(platform, taskId);
+    return { taskId, cancelled: true, ...(result.previous === undefined ? {} : { previous: result.previous }), scheduleDeleted };
   }
   const { item } = result;
   if (isTerminalStatus(item.status)) {
@@ -62,7 +83,8 @@ export function renderCancel(result: CancelTaskResult): string {
     previous === undefined
       ? 'it had no state recorded yet (not yet claimed by a consumer, or an unknown id)'
       : `it was ${previous.status} (${previous.taskName}, queue ${previous.queue}, ${previous.attempts} attempt(s) used)`;
-  return `cancelled task ${result.taskId}: ${was}\nevery later delivery of it is acknowledged without running\n`;
+  const schedule = result.scheduleDeleted === true ? 'its one-time schedule was deleted\n' : '';
+  return `cancelled task ${result.taskId}: ${was}\nevery later delivery of it is acknowledged without running\n${schedule}`;
 }
 
 /**

@@ -30,6 +30,8 @@ export { addLocalPlatformOptions, localPlatformOptionsOf } from './local-platfor
 export type { LocalFunctionProps } from './local-function';
 export { DEFAULT_DATA_DIR, IAM_DENIAL_LOG, LOCAL_STAGE, PLATFORM_FILE, ROUTING_FILE, startLocalPlatform } from './local-platform';
 export type { LocalConsumer, LocalPlatformDescription, LocalPlatformOptions, RunningLocalPlatform } from './local-platform';
+export { REAL_CLOCK, LocalScheduler, acceleratedClock } from './local-scheduler';
+export type { LocalFiring, LocalSchedule, LocalScheduleClock, LocalSchedulerOptions } from './local-scheduler';
 export { parseLocalPlatformArgs } from './main';
 export { PLATFORM_LOCK_FILE, acquirePlatformLock } from './platform-lock';
 export type { PlatformLock } from './platform-lock';
@@ -42,7 +44,7 @@ export {
   watchRoutingFile,
 } from './routing-file';
 export type { PreparedRoutingFile, RoutingFileWatch, WatchRoutingFileOptions } from './routing-file';
-export type { PlatformTemplate } from './platform-template';
+export type { PlatformTemplate, ScheduleDefinition } from './platform-template';
 export { createPlatformTaskClient } from './platform-client';
 export { demoResultsTable, runLocalPlatform } from './run-local-platform';
 export type { RunLocalPlatformOptions } from './run-local-platform';

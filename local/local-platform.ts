@@ -27,6 +27,7 @@ import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
 import { createLocalResources, type LocalQueue } from './local-resources';
+import { type LocalScheduleClock, LocalScheduler } from './local-scheduler';
 import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
 import { synthesizeApp } from './synthesize';
 
@@ -74,6 +75,11 @@ export interface LocalPlatformOptions {
    * counts them as Lambda's event source mapping's. @default - the fauxqs endpoint
    */
   readonly eventSourceSqsEndpoint?: string;
+  /**
+   * The clock the local scheduler fires schedules by: inject one (for example `acceleratedClock(60)`, or a test's
+   * hand-moved clock with `scheduler.tick()`) so periodic tasks and far ETAs fire in seconds. @default - the machine's
+   */
+  readonly scheduleClock?: LocalScheduleClock;
   /** Re-synthesize even if the sources did not change. @default false */
   readonly forceSynth?: boolean;
   /**
@@ -122,6 +128,8 @@ export interface RunningLocalPlatform {
   /** Queues by logical id. */
   readonly queues: ReadonlyMap<string, LocalQueue>;
   readonly consumers: readonly LocalConsumer[];
+  /** EventBridge Scheduler's stand-in: the template's schedules and those the SDK creates (see `LocalScheduler`). */
+  readonly scheduler: LocalScheduler;
   /** The injected single-delay cap of ETA chains, when one was set (producers should use the same). */
   readonly maxDelaySeconds?: number;
   /** Environment for a process that should talk to the local platform through the AWS SDK (endpoints, credentials, region). */
@@ -226,6 +234,12 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
     accountId: LOCAL_ACCOUNT_ID,
     stackName: synthesized.stackName,
   });
+  // Schedule groups are names to the local scheduler: their Ref (the stack's ETA group output) is the name.
+  for (const [id, resource] of Object.entries(synthesized.template.Resources)) {
+    if (resource.Type !== 'AWS::Scheduler::ScheduleGroup') continue;
+    const name = resolver.resolveString(resource.Properties?.['Name'] ?? id, `Resources.${id}.Properties.Name`);
+    resolver.register(id, { ref: name, attributes: { Arn: `arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule-group/${name}` } });
+  }
   const platform = readPlatformTemplate(synthesized.template, {
     assemblyDir: synthesized.assemblyDir,
     resolver,
@@ -287,6 +301,37 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
     const gateway = iam?.gateway;
     if (gateway !== undefined) cleanups.push(() => gateway.stop());
 
+    const scheduler = new LocalScheduler({
+      sqs,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      queueUrls: new Map([...queues.values()].map((queue) => [queue.arn, queue.url])),
+      ...(options.scheduleClock === undefined ? {} : { clock: options.scheduleClock }),
+      log,
+    });
+    const schedulesFrom = scheduler.now();
+    for (const schedule of platform.schedules) {
+      const target = queues.get(schedule.queueLogicalId)!;
+      const deadLetter = schedule.deadLetterQueueLogicalId === undefined ? undefined : queues.get(schedule.deadLetterQueueLogicalId);
+      scheduler.add({
+        name: schedule.name,
+        groupName: schedule.groupName,
+        expression: schedule.expression,
+        timeZone: schedule.timeZone,
+        enabled: schedule.enabled,
+        ...(schedule.flexibleWindowMinutes === undefined ? {} : { flexibleWindowMinutes: schedule.flexibleWindowMinutes }),
+        target: { arn: target.arn, url: target.url },
+        input: schedule.input,
+        ...(deadLetter === undefined ? {} : { deadLetter: { arn: deadLetter.arn, url: deadLetter.url } }),
+        actionAfterCompletion: 'NONE',
+        startDateMs: schedulesFrom,
+        ...(schedule.description === undefined ? {} : { description: schedule.description }),
+        creationDateMs: schedulesFrom,
+      });
+    }
+    const schedulerEndpoint = await scheduler.listen();
+    cleanups.push(() => scheduler.stop());
+
     const routingFile = path.join(dataDir, ROUTING_FILE);
     const prepared = prepareRoutingFile(routingFile, resolveRoutingDocument(platform, resolver));
     if (prepared.note !== undefined) log(prepared.note);
@@ -301,6 +346,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       AWS_ENDPOINT_URL_SQS: emulators.sqsEndpoint,
       AWS_ENDPOINT_URL_S3: emulators.s3Endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoDbEndpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: schedulerEndpoint,
       [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
     };
 
@@ -440,6 +486,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
         s3: emulators.s3Endpoint,
         dynamodb: emulators.dynamoDbEndpoint,
         lambda: lambdaApi.endpoint,
+        scheduler: schedulerEndpoint,
       },
       routingFile: routingWatch.inForceFile,
       outputs,
@@ -457,7 +504,9 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       // The lock keeps other platforms off this data directory; still, remove only the description this one wrote.
       if (describedPid(platformFile) === process.pid) fs.rmSync(platformFile, { force: true });
     });
-    log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; description in ${platformFile}`);
+    // Fire only once the consumers poll: a firing due at start-up waits in its queue, as with Scheduler.
+    scheduler.start();
+    log(`platform up in ${Date.now() - started} ms; ${consumers.length} consumers; ${platform.schedules.length} schedules; description in ${platformFile}`);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -468,6 +517,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       inForceRoutingFile: routingWatch.inForceFile,
       queues,
       consumers,
+      scheduler,
       clientEnvironment,
       ...(gateway === undefined ? {} : { iam: { denialLogFile, denials: () => gateway.denials } }),
       ...(options.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: options.maxDelaySeconds }),

@@ -60,6 +60,27 @@ export interface EventSourceMappingDefinition {
   readonly enabled: boolean;
 }
 
+/** One EventBridge Scheduler schedule of the template that sends to a queue of the template. */
+export interface ScheduleDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly groupName: string;
+  /** `cron(...)`, `rate(...)` or `at(...)`. */
+  readonly expression: string;
+  /** IANA time zone of the expression. */
+  readonly timeZone: string;
+  readonly enabled: boolean;
+  /** Flexible window in minutes, when the schedule has one. */
+  readonly flexibleWindowMinutes?: number;
+  /** Logical id of the queue the schedule sends to. */
+  readonly queueLogicalId: string;
+  /** The message body it sends, with Scheduler's context keywords still in it. */
+  readonly input: string;
+  /** Logical id of the queue undeliverable firings go to, when it has one. */
+  readonly deadLetterQueueLogicalId?: string;
+  readonly description?: string;
+}
+
 /** Everything the local platform runs, read from one synthesized stack template. */
 export interface PlatformTemplate {
   readonly queues: readonly QueueDefinition[];
@@ -68,6 +89,8 @@ export interface PlatformTemplate {
   /** Functions an SQS event source mapping drives (other functions, such as CDK's custom-resource handlers, are not run). */
   readonly functions: readonly FunctionDefinition[];
   readonly eventSourceMappings: readonly EventSourceMappingDefinition[];
+  /** Schedules that target a queue of the template (periodic tasks). */
+  readonly schedules: readonly ScheduleDefinition[];
   /** Content of the AppConfig hosted configuration version (the initial routing document), still holding intrinsics. */
   readonly routingDocumentContent?: unknown;
   /** Stack outputs, still holding intrinsics. */
@@ -262,10 +285,47 @@ function readMapping(id: string, resource: CfnResource, template: CfnTemplate): 
   };
 }
 
+function readSchedule(id: string, resource: CfnResource, template: CfnTemplate, resolver: IntrinsicResolver): ScheduleDefinition {
+  const where = `Resources.${id}.Properties`;
+  const p = props(resource);
+  const target = p['Target'];
+  if (!isRecord(target)) throw new LocalTemplateError(`${where}.Target`, 'is required');
+  const queueId = referencedLogicalId(target['Arn']);
+  if (queueId === undefined || template.Resources[queueId]?.Type !== 'AWS::SQS::Queue') {
+    throw new LocalTemplateError(`${where}.Target.Arn`, 'must reference a queue of the same template (the local platform fires only schedules that send to its queues)');
+  }
+  const groupRef = referencedLogicalId(p['GroupName']);
+  const group = groupRef === undefined ? undefined : template.Resources[groupRef];
+  const groupName =
+    group?.Type === 'AWS::Scheduler::ScheduleGroup'
+      ? resolver.resolveString(props(group)['Name'], `Resources.${groupRef}.Properties.Name`)
+      : p['GroupName'] === undefined
+        ? 'default'
+        : resolver.resolveString(p['GroupName'], `${where}.GroupName`);
+  const window = p['FlexibleTimeWindow'];
+  const dlq = isRecord(target['DeadLetterConfig']) ? referencedLogicalId(target['DeadLetterConfig']['Arn']) : undefined;
+  const input = target['Input'];
+  return {
+    logicalId: id,
+    name: p['Name'] === undefined ? id : resolver.resolveString(p['Name'], `${where}.Name`),
+    groupName,
+    expression: resolver.resolveString(p['ScheduleExpression'], `${where}.ScheduleExpression`),
+    timeZone: p['ScheduleExpressionTimezone'] === undefined ? 'UTC' : resolver.resolveString(p['ScheduleExpressionTimezone'], `${where}.ScheduleExpressionTimezone`),
+    enabled: p['State'] !== 'DISABLED',
+    ...(isRecord(window) && window['Mode'] === 'FLEXIBLE'
+      ? { flexibleWindowMinutes: numberProperty(window['MaximumWindowInMinutes'], `${where}.FlexibleTimeWindow.MaximumWindowInMinutes`, 0) }
+      : {}),
+    queueLogicalId: queueId,
+    input: input === undefined ? '' : resolver.resolveString(input, `${where}.Target.Input`),
+    ...(dlq === undefined ? {} : { deadLetterQueueLogicalId: dlq }),
+    ...(typeof p['Description'] === 'string' ? { description: p['Description'] } : {}),
+  };
+}
+
 /**
  * Reads what the local platform runs from a synthesized stack template: queues with their attributes and redrive
  * policies, buckets, tables with their indexes and TTL, the functions SQS event source mappings drive (with their
- * bundled asset, handler, timeout, memory and environment), the mappings' settings, the AppConfig hosted
+ * bundled asset, handler, timeout, memory and environment), the mappings' settings, the schedules that send to its queues, the AppConfig hosted
  * configuration content (the initial routing document) and the outputs. Nothing is hand-kept: change the stack and
  * the local platform follows.
  *
@@ -281,6 +341,7 @@ export function readPlatformTemplate(
   const buckets: BucketDefinition[] = [];
   const tables: TableDefinition[] = [];
   const mappings: EventSourceMappingDefinition[] = [];
+  const schedules: ScheduleDefinition[] = [];
   let routingDocumentContent: unknown;
   const entries = Object.entries(template.Resources);
   for (const [id, resource] of entries) {
@@ -310,6 +371,9 @@ export function readPlatformTemplate(
         if (mapping !== undefined) mappings.push(mapping);
         break;
       }
+      case 'AWS::Scheduler::Schedule':
+        schedules.push(readSchedule(id, resource, template, resolver));
+        break;
       case 'AWS::AppConfig::HostedConfigurationVersion':
         routingDocumentContent = props(resource)['Content'];
         break;
@@ -329,6 +393,7 @@ export function readPlatformTemplate(
     tables,
     functions,
     eventSourceMappings: mappings,
+    schedules,
     ...(routingDocumentContent === undefined ? {} : { routingDocumentContent }),
     outputs,
   };

@@ -118,7 +118,7 @@ export class AwsCallFailedError extends SdkError {
   public override readonly name: string = 'AwsCallFailedError';
 
   public constructor(
-    public readonly service: 'SQS' | 'S3' | 'DynamoDB' | 'AppConfigData',
+    public readonly service: 'SQS' | 'S3' | 'DynamoDB' | 'AppConfigData' | 'Scheduler',
     public readonly operation: string,
     public readonly taskId: string | undefined,
     cause: unknown,

@@ -17,5 +17,7 @@ export {
   TaskQueueEncryption,
 } from './task-queue';
 export type { ITaskQueue, TaskQueueProps } from './task-queue';
+export { DEFAULT_SCHEDULE_MAX_EVENT_AGE, DEFAULT_SCHEDULE_RETRY_ATTEMPTS, TaskSchedules } from './task-schedules';
+export type { PeriodicTaskScheduleProps, TaskSchedulesProps } from './task-schedules';
 export { TaskStateTable } from './task-state-table';
 export type { TaskStateTableProps } from './task-state-table';

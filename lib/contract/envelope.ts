@@ -1,4 +1,5 @@
 import { EnvelopeInvalidError } from './errors';
+import { PERIODIC_TASK_NAME_PATTERN, type ScheduleFiring, periodicTaskId } from './schedules';
 
 /** The envelope version this build writes. Readers accept exactly the versions in {@link SUPPORTED_ENVELOPE_VERSIONS}. */
 export const ENVELOPE_VERSION = 1;
@@ -100,6 +101,12 @@ export interface TaskEnvelope {
   readonly link?: number;
   /** A closing state write still to apply; set only on a copy re-sent because that write failed. */
   readonly outcome?: PendingOutcome;
+  /**
+   * The schedule firing that published this task (periodic tasks). A message from EventBridge Scheduler may leave
+   * out `id`: it is then derived from the firing ({@link periodicTaskId}), so both copies of a duplicate firing are one
+   * task.
+   */
+  readonly firing?: ScheduleFiring;
 }
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
@@ -170,6 +177,16 @@ function parseOutcome(value: unknown): PendingOutcome | undefined {
   return { ...(value as unknown as PendingOutcome), transition, token: requireString(value, 'token'), attempt };
 }
 
+function parseFiring(value: unknown): ScheduleFiring | undefined {
+  if (value === undefined) return undefined;
+  if (!isRecord(value)) throw invalid('firing', 'an object with schedule and scheduledTime', value);
+  const schedule = requireString(value, 'schedule');
+  if (!PERIODIC_TASK_NAME_PATTERN.test(schedule)) {
+    throw invalid('firing.schedule', 'a periodic task name (lowercase letters, digits, dashes)', schedule);
+  }
+  return { schedule, scheduledTime: requireInstant(value, 'scheduledTime', false) as string };
+}
+
 function parseContext(value: unknown): Record<string, string> | undefined {
   if (value === undefined) return undefined;
   if (!isRecord(value)) throw invalid('context', 'an object of string values', value);
@@ -218,9 +235,13 @@ export function parseEnvelope(body: string): TaskEnvelope {
   if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
     throw invalid('attempts', 'a non-negative integer', attempts);
   }
+  const firing = parseFiring(raw['firing']);
   const envelope: TaskEnvelope = {
     v: version,
-    id: requireString(raw, 'id'),
+    id:
+      raw['id'] === undefined && firing !== undefined
+        ? periodicTaskId(firing.schedule, firing.scheduledTime)
+        : requireString(raw, 'id'),
     task: requireString(raw, 'task'),
     attempts,
     route: parseRoute(raw['route']),
@@ -244,6 +265,7 @@ export function parseEnvelope(body: string): TaskEnvelope {
     ...(dedupKey === undefined ? {} : { dedupKey }),
     ...(link === undefined ? {} : { link }),
     ...(outcome === undefined ? {} : { outcome }),
+    ...(firing === undefined ? {} : { firing }),
   };
 }
 

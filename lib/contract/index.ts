@@ -3,7 +3,7 @@ export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { PRODUCER_AWS_ACCESS } from './producer-access';
-export type { AppConfigAction, ProducerAwsAccess } from './producer-access';
+export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
 export { EnvVar, requireEnv } from './env';
@@ -12,7 +12,7 @@ export { BosunError, EnvelopeInvalidError } from './errors';
 export type { EnvelopeProblem } from './errors';
 export * as Limits from './limits';
 export { StackOutput, StackOutputsInvalidError, parseStackOutputs, platformStackName, queueOutputKey } from './outputs';
-export type { ParseStackOutputsOptions, PlatformStackOutputs, StackAppConfigIds, StackQueue } from './outputs';
+export type { ParseStackOutputsOptions, PlatformStackOutputs, StackAppConfigIds, StackEtaSchedules, StackQueue } from './outputs';
 export {
   DEFAULT_LOCAL_DATA_DIR,
   LOCAL_CREDENTIALS,
@@ -47,6 +47,21 @@ export {
   TASK_RESULT_KEY_PREFIX,
   taskResultKey,
 } from './storage';
+export {
+  ETA_SCHEDULE_NAME_PREFIX,
+  PERIODIC_TASK_NAME_PATTERN,
+  SCHEDULE_INPUT_MAX_CHARS,
+  ScheduleExpressionInvalidError,
+  SchedulerContext,
+  etaScheduleGroupName,
+  etaScheduleName,
+  parseScheduleExpression,
+  periodicScheduleGroupName,
+  periodicTaskId,
+  periodicTaskInput,
+  substituteSchedulerContext,
+} from './schedules';
+export type { PeriodicTaskInputProps, ScheduleExpression, ScheduleFiring } from './schedules';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { RUNNING_INDEX_SHARDS, TaskAttribute, TaskTable, runningShardKey, runningShardKeys } from './table';

@@ -21,6 +21,12 @@ export const StackOutput = {
   STAGE: 'Stage',
   /** Largest envelope the platform's producers send inline, in bytes; larger payloads go to the claim-check bucket. */
   CLAIM_CHECK_THRESHOLD_BYTES: 'ClaimCheckThresholdBytes',
+  /** Schedule group of far-ETA tasks' one-time schedules. */
+  ETA_SCHEDULE_GROUP: 'EtaScheduleGroup',
+  /** Role producers pass to the one-time schedules of far ETAs. */
+  ETA_SCHEDULE_ROLE_ARN: 'EtaScheduleRoleArn',
+  /** DLQ of far-ETA firings Scheduler could not deliver. */
+  ETA_SCHEDULE_DLQ_ARN: 'EtaScheduleDlqArn',
   /** Suffixes of the per-queue outputs. */
   QUEUE_URL_SUFFIX: 'QueueUrl',
   QUEUE_ARN_SUFFIX: 'QueueArn',
@@ -56,6 +62,18 @@ export interface StackQueue {
   readonly url: string;
   /** URL of its DLQ, when the outputs carry one. */
   readonly dlqUrl?: string;
+  /** ARN of the queue, when the outputs carry one (the target of far-ETA schedules). */
+  readonly arn?: string;
+}
+
+/** Where far-ETA one-time schedules go, as the stack outputs carry it. */
+export interface StackEtaSchedules {
+  /** Schedule group of the one-time schedules (`EtaScheduleGroup`). */
+  readonly groupName: string;
+  /** Role producers pass to the schedules (`EtaScheduleRoleArn`). */
+  readonly roleArn: string;
+  /** DLQ of firings Scheduler could not deliver (`EtaScheduleDlqArn`), when present. */
+  readonly deadLetterQueueArn?: string;
 }
 
 /** AppConfig ids of the routing document, as the stack outputs carry them. */
@@ -81,6 +99,8 @@ export interface PlatformStackOutputs {
   readonly legacyQueueUrl?: string;
   /** Largest envelope sent inline, in bytes (`ClaimCheckThresholdBytes`). */
   readonly claimCheckThresholdBytes?: number;
+  /** Far-ETA schedules, when both the group and the role outputs are present. */
+  readonly etaSchedules?: StackEtaSchedules;
 }
 
 /** Options of {@link parseStackOutputs}. */
@@ -179,7 +199,8 @@ export function parseStackOutputs(outputs: Readonly<Record<string, string>>, opt
       continue;
     }
     const dlqUrl = present(outputs, queueOutputKey(name, StackOutput.DLQ_URL_SUFFIX));
-    queues.push({ name, url, ...(dlqUrl === undefined ? {} : { dlqUrl }) });
+    const arn = present(outputs, queueOutputKey(name, StackOutput.QUEUE_ARN_SUFFIX));
+    queues.push({ name, url, ...(dlqUrl === undefined ? {} : { dlqUrl }), ...(arn === undefined ? {} : { arn }) });
   }
   if (missing.length > 0) {
     const given = Object.keys(outputs).sort().join(', ') || 'none';
@@ -192,6 +213,9 @@ export function parseStackOutputs(outputs: Readonly<Record<string, string>>, opt
   const bucketName = present(outputs, StackOutput.BUCKET_NAME);
   const legacyQueueUrl = present(outputs, StackOutput.LEGACY_QUEUE_URL);
   const claimCheckThresholdBytes = parseThreshold(present(outputs, StackOutput.CLAIM_CHECK_THRESHOLD_BYTES), source);
+  const etaGroup = present(outputs, StackOutput.ETA_SCHEDULE_GROUP);
+  const etaRoleArn = present(outputs, StackOutput.ETA_SCHEDULE_ROLE_ARN);
+  const etaDlqArn = present(outputs, StackOutput.ETA_SCHEDULE_DLQ_ARN);
   return {
     queues,
     ...(stage === undefined ? {} : { stage }),
@@ -202,5 +226,8 @@ export function parseStackOutputs(outputs: Readonly<Record<string, string>>, opt
       : {}),
     ...(legacyQueueUrl === undefined ? {} : { legacyQueueUrl }),
     ...(claimCheckThresholdBytes === undefined ? {} : { claimCheckThresholdBytes }),
+    ...(etaGroup !== undefined && etaRoleArn !== undefined
+      ? { etaSchedules: { groupName: etaGroup, roleArn: etaRoleArn, ...(etaDlqArn === undefined ? {} : { deadLetterQueueArn: etaDlqArn }) } }
+      : {}),
   };
 }

@@ -17,6 +17,8 @@ export interface LocalPlatformEndpoints {
    * and `drain`. @default - none: a platform started before it existed
    */
   readonly lambda?: string;
+  /** The local scheduler's API (EventBridge Scheduler's stand-in), when the platform serves one. */
+  readonly scheduler?: string;
 }
 
 /**
@@ -139,6 +141,7 @@ export function parseLocalPlatformDescription(text: string, source: string): Loc
       s3: endpoints['s3']!,
       dynamodb: endpoints['dynamodb']!,
       ...(endpoints['lambda'] === undefined ? {} : { lambda: endpoints['lambda'] }),
+      ...(endpoints['scheduler'] === undefined ? {} : { scheduler: endpoints['scheduler'] }),
     },
     outputs: stringRecord(raw['outputs'], 'outputs', source),
     ...(routingFile === undefined ? {} : { routingFile }),

@@ -9,6 +9,9 @@ import type { DynamoDbAction, S3ObjectAccess, SqsAction } from './consumer-acces
 /** An IAM action of AppConfig, for example `appconfig:GetLatestConfiguration`. */
 export type AppConfigAction = `appconfig:${string}`;
 
+/** An IAM action of EventBridge Scheduler, for example `scheduler:CreateSchedule`. */
+export type SchedulerAction = `scheduler:${string}`;
+
 /** The AWS access a producer needs, by resource. */
 export interface ProducerAwsAccess {
   /** Item actions on the task-state table (the table only: no index). */
@@ -24,6 +27,11 @@ export interface ProducerAwsAccess {
   };
   /** On the routing document's AppConfig configuration profile: the routing decision of every publish. */
   readonly routingProfile: { readonly actions: readonly AppConfigAction[] };
+  /**
+   * Far ETAs as one-time schedules: actions on the schedules of the ETA schedule group only (not the periodic
+   * tasks' group), and `iam:PassRole` of the ETA schedule role, passed to Scheduler only.
+   */
+  readonly etaSchedules: { readonly actions: readonly SchedulerAction[]; readonly passRole: readonly 'iam:PassRole'[] };
 }
 
 /**
@@ -35,7 +43,9 @@ export interface ProducerAwsAccess {
  * - claim-checked payloads: `PutObject` under `claim-checks/`, and `DeleteObject` there to undo an upload whose send
  *   certainly failed;
  * - `SendMessage` (which also authorizes `SendMessageBatch`) on the task queues and the legacy queue;
- * - reading the routing document from AppConfig.
+ * - reading the routing document from AppConfig;
+ * - creating a far-ETA task's one-time schedule (passing the ETA schedule role) and deleting it when the task is
+ *   cancelled.
  *
  * @example
  * for (const action of PRODUCER_AWS_ACCESS.taskStateTable.actions) console.log(action);
@@ -53,4 +63,5 @@ export const PRODUCER_AWS_ACCESS: ProducerAwsAccess = {
     legacyQueue: ['sqs:SendMessage'],
   },
   routingProfile: { actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'] },
+  etaSchedules: { actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], passRole: ['iam:PassRole'] },
 };

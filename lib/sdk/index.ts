@@ -77,6 +77,7 @@ export {
 } from './task-client';
 export type {
   CancelTaskResult,
+  EtaScheduleOptions,
   ExplainContext,
   PublishBatchItem,
   PublishBatchOutcome,

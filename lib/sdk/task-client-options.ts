@@ -1,8 +1,10 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   type CustomDestination,
   Limits,
   type PlatformStackOutputs,
+  MAX_ETA_SECONDS,
   type RoutingDocumentSource,
   StackOutputsInvalidError,
   type TaskDeclaration,
@@ -15,6 +17,7 @@ import { sqsForwardingDestination } from '../aws/destinations';
 import { type SdkLogger, sdkDefaultLogger } from '../aws/logger';
 import { appConfigRoutingSource, fileRoutingSource } from '../aws/routing-sources';
 import { DEFAULT_STATE_TTL_SECONDS, TaskStateStore } from '../aws/task-state-store';
+import { type EtaScheduleOptions, EtaScheduler } from './eta-schedules';
 import { TaskClientConfigError } from './errors';
 
 export { DEFAULT_STATE_TTL_SECONDS } from '../aws/task-state-store';
@@ -97,6 +100,12 @@ export interface TaskClientOptions<TTasks extends readonly TaskDeclaration<unkno
   readonly logger?: SdkLogger;
   /** Clock in epoch milliseconds (tests). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Publish ETAs beyond a threshold as EventBridge Scheduler one-time schedules instead of chains of SQS re-sends
+   * (about $1 per million tasks against ~$134 for a one-day chain). `taskClientOptionsFromOutputs` fills it from the
+   * stack outputs. @default - far ETAs are chained through SQS delays
+   */
+  readonly etaSchedules?: EtaScheduleOptions;
 }
 
 /** Task client options after validation, with every default applied and every collaborator built. */
@@ -131,6 +140,8 @@ export interface ResolvedTaskClientOptions {
   readonly logger: SdkLogger;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
+  /** Far ETAs through one-time schedules, when configured, with the threshold in seconds. */
+  readonly etaSchedules: { readonly scheduler: EtaScheduler; readonly thresholdSeconds: number } | undefined;
 }
 
 type IntegerOption = 'claimCheckThresholdBytes' | 'maxPayloadBytes' | 'maxDelaySeconds' | 'batchRetries' | 'stateTtlSeconds';
@@ -242,7 +253,28 @@ export function resolveTaskClientOptions(options: TaskClientOptions<readonly Tas
     batchRetries: options.batchRetries ?? DEFAULT_BATCH_RETRIES,
     logger,
     now,
+    etaSchedules: resolveEtaSchedules(options, region),
   };
+}
+
+function resolveEtaSchedules(
+  options: TaskClientOptions<readonly TaskDeclaration<unknown>[]>,
+  region: string | undefined,
+): ResolvedTaskClientOptions['etaSchedules'] {
+  const eta = options.etaSchedules;
+  // Clients brought without a Scheduler client point somewhere else than AWS (emulators, a proxy): a default Scheduler
+  // client would reach AWS, so far ETAs stay on SQS chains unless a Scheduler client is given too.
+  if (eta === undefined || (eta.client === undefined && options.clients !== undefined)) return undefined;
+  const maxDelaySeconds = options.maxDelaySeconds ?? Limits.SQS_MAX_DELAY_SECONDS;
+  const thresholdSeconds = eta.thresholdSeconds ?? maxDelaySeconds;
+  if (!Number.isInteger(thresholdSeconds) || thresholdSeconds < maxDelaySeconds || thresholdSeconds > MAX_ETA_SECONDS) {
+    throw new TaskClientConfigError(
+      'etaSchedules',
+      `etaSchedules.thresholdSeconds must be an integer between maxDelaySeconds (${maxDelaySeconds}) and ${MAX_ETA_SECONDS} (given ${thresholdSeconds})`,
+    );
+  }
+  const client = eta.client ?? new SchedulerClient(region === undefined ? {} : { region });
+  return { scheduler: new EtaScheduler(client, eta), thresholdSeconds };
 }
 
 /**
@@ -287,6 +319,14 @@ export function taskClientOptionsFromParsedOutputs<const TTasks extends readonly
     ...(parsed.legacyQueueUrl === undefined ? {} : { legacyQueueUrl: parsed.legacyQueueUrl }),
     ...(parsed.appConfig === undefined ? {} : { appConfig: parsed.appConfig }),
     ...(parsed.claimCheckThresholdBytes === undefined ? {} : { claimCheckThresholdBytes: parsed.claimCheckThresholdBytes }),
+    ...(parsed.etaSchedules === undefined
+      ? {}
+      : {
+          etaSchedules: {
+            ...parsed.etaSchedules,
+            queueArns: Object.fromEntries(parsed.queues.flatMap((queue) => (queue.arn === undefined ? [] : [[queue.name, queue.arn]]))),
+          },
+        }),
     ...extra,
   };
 }

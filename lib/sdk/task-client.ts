@@ -1,6 +1,7 @@
 import {
   type ClaimCheckReference,
   type PayloadOf,
+  SCHEDULE_INPUT_MAX_CHARS,
   type RouteDecision,
   type TaskDeclaration,
   type TaskStateItem,
@@ -25,6 +26,7 @@ export {
   taskClientOptionsFromOutputs,
 } from './task-client-options';
 export type { TaskClientAppConfigOptions, TaskClientOptions } from './task-client-options';
+export type { EtaScheduleOptions } from './eta-schedules';
 
 /** State records and custom deliveries `publishBatch` runs at once. */
 const BATCH_CONCURRENCY = 16;
@@ -419,7 +421,12 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
   }
 
   public async cancel(taskId: string): Promise<CancelTaskResult> {
-    return this.requireState('cancel').cancel(taskId);
+    const result = await this.requireState('cancel').cancel(taskId);
+    // Once cancelled, a firing would be acknowledged unrun; deleting the schedule saves it (and its invocation).
+    if (result.kind === 'cancelled' && this.options.etaSchedules !== undefined && result.previous?.status !== 'queued') {
+      await this.options.etaSchedules.scheduler.delete(taskId);
+    }
+    return result;
   }
 
   public async explain(task: string, context: ExplainContext = {}): Promise<RouteExplanation> {
@@ -447,18 +454,31 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         await this.sender.deliver(task, task.target.destination);
         await this.publishState.recordHandOver(task);
       } else {
+        const schedule = this.scheduledFar(task);
         let body = task.inlineBody;
-        if (body === undefined) {
+        // A schedule's input holds 8192 characters: a larger envelope goes by claim check.
+        if (body === undefined || (schedule && body.length > SCHEDULE_INPUT_MAX_CHARS)) {
           claimCheck = await this.claimCheck(task);
           body = this.preparer.claimCheckedBody(task, claimCheck);
         }
-        await this.sender.send(task, task.target.url, body);
+        if (schedule) {
+          await this.options.etaSchedules!.scheduler.create({ taskId: task.taskId, taskName: task.taskName, queue: task.target.name, eta: task.eta! }, body);
+        } else {
+          await this.sender.send(task, task.target.url, body);
+        }
       }
     } catch (error) {
       if (!(error instanceof PublishOutcomeUnknownError)) await this.publishState.undo(task, claimCheck, created);
       throw error;
     }
     return claimCheck !== undefined;
+  }
+
+  /** Whether a task goes to a one-time schedule: its ETA is beyond the threshold and it has a `scheduled` record. */
+  private scheduledFar(task: PreparedTask): boolean {
+    const eta = this.options.etaSchedules;
+    if (eta === undefined || task.status !== 'scheduled' || task.eta === undefined || !this.options.trackState) return false;
+    return Date.parse(task.eta) - this.options.now() > eta.thresholdSeconds * 1000;
   }
 
   /**

@@ -1,7 +1,16 @@
 import { Duration, Size } from 'aws-cdk-lib';
-import { Limits } from '../contract';
+import {
+  Limits,
+  PERIODIC_TASK_NAME_PATTERN,
+  SCHEDULE_INPUT_MAX_CHARS,
+  ScheduleExpressionInvalidError,
+  type TaskDeclaration,
+  parseScheduleExpression,
+  periodicTaskInput,
+} from '../contract';
+import { isKnownTimeZone } from '../schedules/next-firings';
 import { type ConsumerTask, type QueueMonitoringOptions, TaskQueueEncryption } from '../constructs';
-import { bulkTasks, exampleTasks } from '../../lambdas/tasks';
+import { bulkTasks, demoFlaky, emailSend, exampleTasks } from '../../lambdas/tasks';
 import { PlatformDefinitionInvalidError } from './errors';
 
 /** How one queue's consumer function runs. */
@@ -41,6 +50,43 @@ export interface QueueDefinition {
   readonly monitoring?: QueueMonitoringOptions;
 }
 
+/**
+ * A task published on a schedule by EventBridge Scheduler (Celery beat's periodic tasks, without a beat process).
+ * Every firing is a distinct task whose id is `<name>@<scheduled time>`, so a duplicate firing runs once. Build one
+ * with {@link periodicTask} so the payload is type-checked against the task's schema.
+ */
+export interface PeriodicTaskDefinition<TPayload = unknown> {
+  /** Name of the periodic task and its schedule: 1–40 lowercase letters, digits or dashes, starting with a letter. */
+  readonly name: string;
+  /** The task to publish (a `defineTask(...)` result); a consumer of `queue` must register it. */
+  readonly task: TaskDeclaration<TPayload>;
+  /** The payload every firing carries; checked against the task's schema at synth, at most ~8 KB as JSON. */
+  readonly payload: TPayload;
+  /**
+   * When it fires: `cron(min hour day-of-month month day-of-week year)` (AWS's six fields, `?` in one day field,
+   * day-of-week 1-7 = SUN-SAT) or `rate(<n> minute(s)|hour(s)|day(s))`.
+   */
+  readonly schedule: string;
+  /** Queue the firings go to. @default - the first queue whose consumer registers the task */
+  readonly queue?: string;
+  /** IANA time zone of a cron expression, for example `Europe/Paris`. @default 'UTC' */
+  readonly timeZone?: string;
+  /** Lets Scheduler fire up to this much later to spread load, 1–1440 minutes. @default - fires on time */
+  readonly flexibleWindow?: Duration;
+  /** Whether it fires. @default true */
+  readonly enabled?: boolean;
+}
+
+/**
+ * Types a periodic task's payload against its task's schema.
+ *
+ * @example
+ * periodicTask({ name: 'nightly-digest', task: emailSend, payload: { to: 'ops@example.com', subject: 'digest' }, schedule: 'cron(0 3 * * ? *)' });
+ */
+export function periodicTask<TPayload>(definition: PeriodicTaskDefinition<TPayload>): PeriodicTaskDefinition {
+  return definition as PeriodicTaskDefinition;
+}
+
 /** The whole platform, in one typed place: what `cdk deploy` creates. */
 export interface PlatformDefinition {
   /** The queues, in order; at least one. */
@@ -58,6 +104,8 @@ export interface PlatformDefinition {
   readonly encryption: TaskQueueEncryption;
   /** Alarm thresholds applied to every queue. @default - the PlatformMonitoring defaults */
   readonly monitoring?: QueueMonitoringOptions;
+  /** Tasks EventBridge Scheduler publishes on a cron or rate schedule. @default - none */
+  readonly periodicTasks?: readonly PeriodicTaskDefinition[];
 }
 
 /**
@@ -103,6 +151,16 @@ export const DEFAULT_PLATFORM: PlatformDefinition = {
   legacyQueue: 'legacy-inbox',
   claimCheckThreshold: Size.bytes(Limits.DEFAULT_CLAIM_CHECK_THRESHOLD_BYTES),
   encryption: TaskQueueEncryption.SQS_MANAGED,
+  periodicTasks: [
+    periodicTask({
+      name: 'nightly-digest',
+      task: emailSend,
+      payload: { to: 'ops@example.com', subject: 'Nightly digest' },
+      schedule: 'cron(0 3 * * ? *)',
+      timeZone: 'Europe/Paris',
+    }),
+    periodicTask({ name: 'heartbeat', task: demoFlaky, payload: {}, schedule: 'rate(5 minutes)' }),
+  ],
 };
 
 /** Queue names: lowercase, starting with a letter, short enough for `bosun-<stage>-<name>-dlq` to fit 80 characters. */
@@ -148,6 +206,7 @@ export function validatePlatformDefinition(definition: PlatformDefinition): void
       `defaultQueue must be one of the queues (${[...seen].join(', ')}) (given "${definition.defaultQueue}")`,
     );
   }
+  (definition.periodicTasks ?? []).forEach((periodic, index) => validatePeriodicTask(definition, periodic, index));
   if (definition.legacyQueue !== undefined) {
     if (!QUEUE_NAME_PATTERN.test(definition.legacyQueue) || seen.has(definition.legacyQueue)) {
       throw new PlatformDefinitionInvalidError(
@@ -155,5 +214,81 @@ export function validatePlatformDefinition(definition: PlatformDefinition): void
         `legacyQueue must be 1–40 lowercase letters, digits or dashes and differ from every Bosun queue (given "${definition.legacyQueue}")`,
       );
     }
+  }
+}
+
+/** Longest flexible window Scheduler allows, in minutes (one day). */
+const MAX_FLEXIBLE_WINDOW_MINUTES = 1440;
+
+/**
+ * The queue a periodic task's firings go to: its `queue`, or the first queue whose consumer registers the task.
+ * Throws {@link PlatformDefinitionInvalidError} when there is none or the named queue does not run the task.
+ *
+ * @example
+ * periodicTaskQueue(DEFAULT_PLATFORM, DEFAULT_PLATFORM.periodicTasks![0]!, 0); // 'default'
+ */
+export function periodicTaskQueue(definition: PlatformDefinition, periodic: PeriodicTaskDefinition, index: number): string {
+  const field = `periodicTasks[${index}]`;
+  const runs = (queue: QueueDefinition): boolean => queue.consumer.tasks.some((task) => task.name === periodic.task.name);
+  if (periodic.queue !== undefined) {
+    const queue = definition.queues.find((candidate) => candidate.name === periodic.queue);
+    if (queue === undefined) {
+      throw new PlatformDefinitionInvalidError(
+        `${field}.queue`,
+        `${field}.queue must be one of the queues (${definition.queues.map((q) => q.name).join(', ')}) (given "${periodic.queue}")`,
+      );
+    }
+    if (!runs(queue)) {
+      throw new PlatformDefinitionInvalidError(
+        `${field}.task`,
+        `${field}.task must be registered by the consumer of queue ${queue.name} (registers: ${queue.consumer.tasks.map((t) => t.name).join(', ')}) (given "${periodic.task.name}")`,
+      );
+    }
+    return queue.name;
+  }
+  const queue = definition.queues.find(runs);
+  if (queue === undefined) {
+    throw new PlatformDefinitionInvalidError(
+      `${field}.task`,
+      `${field}.task must be registered by a consumer of one of the queues (given "${periodic.task.name}", which none registers)`,
+    );
+  }
+  return queue.name;
+}
+
+function validatePeriodicTask(definition: PlatformDefinition, periodic: PeriodicTaskDefinition, index: number): void {
+  const field = `periodicTasks[${index}]`;
+  const fail = (at: string, message: string): never => {
+    throw new PlatformDefinitionInvalidError(`${field}.${at}`, `${field}.${at} ${message}`);
+  };
+  if (!PERIODIC_TASK_NAME_PATTERN.test(periodic.name)) {
+    fail('name', `must be 1–40 lowercase letters, digits or dashes, starting with a letter (given "${periodic.name}")`);
+  }
+  if ((definition.periodicTasks ?? []).findIndex((other) => other.name === periodic.name) !== index) {
+    fail('name', `must be unique (given "${periodic.name}" twice)`);
+  }
+  try {
+    const expression = parseScheduleExpression(periodic.schedule);
+    if (expression.kind === 'at') fail('schedule', `must be a cron(...) or rate(...) expression; at(...) fires once (given "${periodic.schedule}")`);
+  } catch (error) {
+    if (error instanceof ScheduleExpressionInvalidError) fail('schedule', `is not a valid schedule: ${error.message}`);
+    throw error;
+  }
+  if (periodic.timeZone !== undefined && !isKnownTimeZone(periodic.timeZone)) {
+    fail('timeZone', `must be an IANA time zone such as Europe/Paris or UTC (given "${periodic.timeZone}")`);
+  }
+  const window = periodic.flexibleWindow?.toMinutes({ integral: false });
+  if (window !== undefined && (!Number.isInteger(window) || window < 1 || window > MAX_FLEXIBLE_WINDOW_MINUTES)) {
+    fail('flexibleWindow', `must be a whole number of minutes between 1 and ${MAX_FLEXIBLE_WINDOW_MINUTES} (given ${window} minutes)`);
+  }
+  const queue = periodicTaskQueue(definition, periodic, index);
+  const parsed = periodic.task.schema.safeParse(periodic.payload);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
+    fail('payload', `must match the schema of task ${periodic.task.name} (${issues.join('; ')})`);
+  }
+  const inputChars = periodicTaskInput({ schedule: periodic.name, task: periodic.task.name, payload: periodic.payload, queue }).length;
+  if (inputChars > SCHEDULE_INPUT_MAX_CHARS) {
+    fail('payload', `makes an envelope of ${inputChars} characters; a schedule's input holds at most ${SCHEDULE_INPUT_MAX_CHARS} (publish large payloads with the SDK, which claim-checks them)`);
   }
 }

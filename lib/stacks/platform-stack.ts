@@ -2,7 +2,16 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { type Construct } from 'constructs';
-import { EnvVar, PRODUCER_AWS_ACCESS, StackOutput, defaultRoutingDocument, queueOutputKey } from '../contract';
+import {
+  EnvVar,
+  PRODUCER_AWS_ACCESS,
+  StackOutput,
+  defaultRoutingDocument,
+  etaScheduleGroupName,
+  periodicScheduleGroupName,
+  periodicTaskInput,
+  queueOutputKey,
+} from '../contract';
 import {
   ClaimCheckBucket,
   DEFAULT_DLQ_RETENTION,
@@ -10,10 +19,16 @@ import {
   RoutingFlags,
   TaskConsumer,
   TaskQueue,
+  TaskSchedules,
   TaskStateTable,
 } from '../constructs';
 import { PlatformDefinitionInvalidError } from './errors';
-import { DEFAULT_PLATFORM, type PlatformDefinition, validatePlatformDefinition } from './platform-definition';
+import {
+  DEFAULT_PLATFORM,
+  type PlatformDefinition,
+  periodicTaskQueue,
+  validatePlatformDefinition,
+} from './platform-definition';
 
 /** Stage names: lowercase, starting with a letter, short enough for every physical name that carries them. */
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
@@ -68,6 +83,8 @@ export class PlatformStack extends Stack {
   public readonly monitoring: PlatformMonitoring;
   /** The stand-in queue of the system being migrated from, when the definition has one. */
   public readonly legacyQueue?: Queue;
+  /** EventBridge Scheduler: the periodic tasks' schedules, and the group and role of far-ETA one-time schedules. */
+  public readonly schedules: TaskSchedules;
 
   public constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, checkStage(props));
@@ -153,6 +170,26 @@ export class PlatformStack extends Stack {
       return consumer;
     });
 
+    this.schedules = new TaskSchedules(this, 'PeriodicTasks', {
+      groupName: periodicScheduleGroupName(props.stage),
+      etaGroupName: etaScheduleGroupName(props.stage),
+      etaQueues: this.taskQueues,
+      deadLetterQueueName: `${prefix}-schedules-dlq`,
+    });
+    (definition.periodicTasks ?? []).forEach((periodic, index) => {
+      const queueName = periodicTaskQueue(definition, periodic, index);
+      this.schedules.addPeriodicTask({
+        name: periodic.name,
+        queue: this.taskQueues.find((queue) => queue.taskQueueName === queueName)!,
+        input: periodicTaskInput({ schedule: periodic.name, task: periodic.task.name, payload: periodic.payload, queue: queueName }),
+        scheduleExpression: periodic.schedule,
+        timeZone: periodic.timeZone,
+        flexibleWindow: periodic.flexibleWindow,
+        enabled: periodic.enabled,
+        description: `Bosun periodic task: ${periodic.task.name} on ${queueName}`,
+      });
+    });
+
     this.addOutputs(props.stage);
   }
 
@@ -160,7 +197,8 @@ export class PlatformStack extends Stack {
    * Grants a producer — a service's role that publishes with the SDK's `TaskClient` — exactly the access of
    * `PRODUCER_AWS_ACCESS`: `SendMessage` on every task queue (not their DLQs) and on the legacy queue, with the queue
    * keys' `kms:GenerateDataKey`/`kms:Decrypt` when the queues are KMS-encrypted; the task-state records of publish and
-   * cancel on the table; uploads (and their undo) under `claim-checks/`; and reading the routing document.
+   * cancel on the table; uploads (and their undo) under `claim-checks/`; reading the routing document; and creating
+   * and deleting far-ETA one-time schedules in the ETA group, passing the ETA schedule role to Scheduler only.
    *
    * @example
    * const platform = new PlatformStack(app, 'Bosun-dev', { stage: 'dev' });
@@ -179,6 +217,7 @@ export class PlatformStack extends Stack {
       this.taskState.grantPublish(grantee),
       this.claimChecks.grantPublish(grantee),
       this.routing.grantRead(grantee),
+      this.schedules.grantScheduleEtas(grantee),
     ];
     return grants.reduce((all, grant) => all.combine(grant));
   }
@@ -198,6 +237,9 @@ export class PlatformStack extends Stack {
     output(StackOutput.APPCONFIG_APPLICATION_ID, this.routing.application.applicationId, 'AppConfig application of the routing flags');
     output(StackOutput.APPCONFIG_ENVIRONMENT_ID, this.routing.environment.environmentId, 'AppConfig environment of the routing flags');
     output(StackOutput.APPCONFIG_PROFILE_ID, this.routing.configuration.configurationProfileId, 'AppConfig configuration profile of the routing document');
+    output(StackOutput.ETA_SCHEDULE_GROUP, this.schedules.etaGroup.ref, 'Schedule group of far-ETA one-time schedules');
+    output(StackOutput.ETA_SCHEDULE_ROLE_ARN, this.schedules.etaRole.roleArn, 'Role far-ETA schedules send with (producers pass it)');
+    output(StackOutput.ETA_SCHEDULE_DLQ_ARN, this.schedules.deadLetterQueue.queueArn, 'DLQ of schedule firings Scheduler could not deliver');
     output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
     if (this.legacyQueue !== undefined) {
       output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');

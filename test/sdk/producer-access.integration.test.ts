@@ -1,6 +1,8 @@
-import { PRODUCER_AWS_ACCESS, type RoutingDocument } from '../../lib/contract';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { LOCAL_CREDENTIALS, PRODUCER_AWS_ACCESS, type RoutingDocument } from '../../lib/contract';
 import { staticRoutingSource } from '../../lib/aws/routing-sources';
 import { createTaskClient, type TaskClientOptions } from '../../lib/sdk/task-client';
+import { LocalScheduler } from '../../local/local-scheduler';
 import { emulatorClients } from '../support/emulator-env';
 import {
   createBucket,
@@ -36,6 +38,11 @@ function iamActions(service: string, command: string, input: Record<string, unkn
     );
   }
   if (service === 'sqs') return [{ action: `sqs:${name.replace(/Batch$/, '')}`, target: String(input['QueueUrl']) }];
+  if (service === 'scheduler') {
+    const target = `${String(input['GroupName'])}/${String(input['Name'])}`;
+    const role = (input['Target'] as { RoleArn?: string } | undefined)?.RoleArn;
+    return [{ action: `scheduler:${name}`, target }, ...(role === undefined ? [] : [{ action: 'iam:PassRole', target: role }])];
+  }
   if (service === 's3') return [{ action: `s3:${name}`, target: `${String(input['Bucket'])}/${String(input['Key'])}` }];
   return [{ action: `dynamodb:${name}`, target: String(input['TableName']) }];
 }
@@ -43,6 +50,21 @@ function iamActions(service: string, command: string, input: Record<string, unkn
 const raw = emulatorClients();
 const recorded = sdkClientsForEmulators();
 const calls: Call[] = [];
+// Far ETAs go to the local scheduler (EventBridge Scheduler's stand-in), served on loopback.
+const ETA_GROUP = 'bosun-access-eta';
+const ETA_ROLE = 'arn:aws:iam::000000000000:role/bosun-access-eta';
+const schedulerQueues = new Map<string, string>();
+const localScheduler = new LocalScheduler({ sqs: raw.sqs, region: 'us-east-1', accountId: '000000000000', queueUrls: schedulerQueues });
+let scheduler: SchedulerClient;
+const recordCalls = (service: string, client: { middlewareStack: unknown }): void => {
+  (client.middlewareStack as { add: (m: unknown, o: unknown) => void }).add(
+    (next: (args: { input: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: object }) => {
+      calls.push(...iamActions(service, context.commandName ?? '', args.input as Record<string, unknown>));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordProducerCalls' },
+  );
+};
 for (const [service, client] of Object.entries({ sqs: recorded.sqs, s3: recorded.s3, dynamodb: recorded.dynamodb })) {
   (client.middlewareStack as { add: (m: unknown, o: unknown) => void }).add(
     (next: (args: { input: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: object }) => {
@@ -80,7 +102,13 @@ beforeAll(async () => {
     createTable(raw.dynamodb, 'producer-tasks'),
     createBucket(raw.s3, 'producer-claims'),
   ]);
-  const bosun = client();
+  const defaultArn = `arn:aws:sqs:us-east-1:000000000000:${defaultQueue.split('/').at(-1)!}`;
+  schedulerQueues.set(defaultArn, defaultQueue);
+  scheduler = new SchedulerClient({ region: 'us-east-1', endpoint: await localScheduler.listen(), credentials: LOCAL_CREDENTIALS });
+  recordCalls('scheduler', scheduler);
+  const bosun = client({
+    etaSchedules: { client: scheduler, groupName: ETA_GROUP, roleArn: ETA_ROLE, queueArns: { default: defaultArn }, thresholdSeconds: 3_600 },
+  });
   // Every kind of publish: plain, claim-checked, dedup-gated (and its duplicate), far ETA, batches with and without
   // records, a hand-over to the legacy queue (with and without a dedup gate), a cancel, a state read, and a publish SQS refuses
   // (its record and upload undone).
@@ -97,7 +125,9 @@ beforeAll(async () => {
   const legacy = client({ routing: routeTo('legacy') });
   await legacy.publish('access.handed', { n: 6 });
   await legacy.publish('access.handed', { n: 7 }, { dedupKey: 'gate-4' });
+  const nearer = await bosun.publish('access.sooner', {}, { eta: new Date(Date.now() + 1_800_000) });
   await bosun.cancel(far.taskId);
+  await bosun.cancel(nearer.taskId);
   await bosun.getTask(far.taskId);
   const refused = client({ queueUrls: { default: `${defaultQueue}-missing` } });
   await refused.publish('access.big', payloadOfBytes(300 * 1024), { dedupKey: 'refused-1' }).catch(() => undefined);
@@ -107,7 +137,8 @@ afterAll(async () => {
   await Promise.all([deleteQueue(raw.sqs, defaultQueue), deleteQueue(raw.sqs, legacyQueue)]);
   await deleteTable(raw.dynamodb, table);
   await emptyAndDeleteBucket(raw.s3, bucket);
-  for (const c of [recorded.sqs, recorded.s3, recorded.dynamodb, raw.sqs, raw.s3, raw.dynamodb]) c.destroy();
+  for (const c of [recorded.sqs, recorded.s3, recorded.dynamodb, raw.sqs, raw.s3, raw.dynamodb, scheduler]) c?.destroy();
+  await localScheduler.stop();
 });
 
 describe('the AWS calls of the producer SDK', () => {
@@ -137,5 +168,21 @@ describe('the AWS calls of the producer SDK', () => {
     for (const call of sqs) expect({ call, allowed: allowed[call.target]?.includes(call.action) ?? false }).toEqual({ call, allowed: true });
     expect(sqs.some((call) => call.target === defaultQueue)).toBe(true);
     expect(sqs.some((call) => call.target === legacyQueue)).toBe(true);
+  });
+});
+
+describe('the EventBridge Scheduler calls of the producer SDK (far ETAs)', () => {
+  it('create and delete schedules in the ETA group only, pass only the ETA role, and use every granted action', () => {
+    const scheduling = calls.filter((call) => call.action.startsWith('scheduler:'));
+    expect([...new Set(scheduling.map((call) => call.action))].sort()).toEqual([...PRODUCER_AWS_ACCESS.etaSchedules.actions].sort());
+    expect(scheduling.every((call) => call.target.startsWith(`${ETA_GROUP}/eta.`))).toBe(true);
+    const passes = calls.filter((call) => call.action.startsWith('iam:'));
+    expect(passes.map((call) => call.action)).toEqual([...PRODUCER_AWS_ACCESS.etaSchedules.passRole]);
+    expect(passes.map((call) => call.target)).toEqual([ETA_ROLE]);
+  });
+
+  it('schedule only ETAs beyond the threshold: the 30-minute ETA went by SQS, the 2-hour one by a schedule', () => {
+    const creates = calls.filter((call) => call.action === 'scheduler:CreateSchedule');
+    expect(creates).toHaveLength(1);
   });
 });

@@ -37,7 +37,9 @@ describe('PlatformStack', () => {
   const { template } = synthStack();
 
   it('deploys every platform resource', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 5);
+    // 2 × (queue + DLQ), the legacy stand-in, the periodic tasks' schedules DLQ
+    template.resourceCountIs('AWS::SQS::Queue', 6);
+    template.resourceCountIs('AWS::Scheduler::Schedule', DEFAULT_PLATFORM.periodicTasks!.length);
     template.resourceCountIs('AWS::Lambda::Function', 2);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
@@ -148,6 +150,9 @@ describe('PlatformStack', () => {
       StackOutput.APPCONFIG_PROFILE_ID,
       StackOutput.QUEUE_NAMES,
       StackOutput.LEGACY_QUEUE_URL,
+      StackOutput.ETA_SCHEDULE_GROUP,
+      StackOutput.ETA_SCHEDULE_ROLE_ARN,
+      StackOutput.ETA_SCHEDULE_DLQ_ARN,
       ...['default', 'bulk'].flatMap((q) =>
         [StackOutput.QUEUE_URL_SUFFIX, StackOutput.QUEUE_ARN_SUFFIX, StackOutput.DLQ_URL_SUFFIX, StackOutput.DLQ_ARN_SUFFIX].map(
           (suffix) => queueOutputKey(q, suffix),
@@ -245,7 +250,7 @@ describe('PlatformStack', () => {
 
     it('rejects a task with more attempts than its queue receives, naming the task, both numbers and the fix', () => {
       const flaky = { ...queue, consumer: { ...queue.consumer, tasks: [{ name: 'demo.flaky', maxAttempts: 6, timeLimitSeconds: 10 }] } };
-      const error = thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [flaky] }));
+      const error = thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [flaky], periodicTasks: [] }));
       expect(error).toBeInstanceOf(ConstructPropsInvalidError);
       expect(error.message).toBe(
         'Bosun-test/DefaultConsumer: task "demo.flaky": maxAttempts 6 exceeds the max receive count 5 of queue default; raise maxReceiveCount or lower maxAttempts',
@@ -254,7 +259,7 @@ describe('PlatformStack', () => {
 
     it('rejects a task whose time limit plus the safety margin does not fit its consumer timeout', () => {
       const slow = { ...queue, consumer: { ...queue.consumer, tasks: [{ name: 'report.render', maxAttempts: 3, timeLimitSeconds: 29 }] } };
-      expect(thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [slow] })).message).toBe(
+      expect(thrownBy(() => synthStack('test', { ...DEFAULT_PLATFORM, queues: [slow], periodicTasks: [] })).message).toBe(
         'Bosun-test/DefaultConsumer: task "report.render": timeLimitSeconds 29 plus the 2 s safety margin exceeds the timeout 30 s of the consumer of queue default; raise the timeout or lower timeLimitSeconds',
       );
     });

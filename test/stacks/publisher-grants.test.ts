@@ -65,11 +65,20 @@ describe('PlatformStack.grantPublish', () => {
 
     for (const action of PRODUCER_AWS_ACCESS.routingProfile.actions) expect(allowed(action)).toHaveLength(1);
 
+    // Far ETAs: schedules of the ETA group only (never the periodic tasks' group), and passing the ETA role only.
+    const etaGroup = `Ref(${platform.getLogicalId(platform.schedules.etaGroup)})`;
+    for (const action of PRODUCER_AWS_ACCESS.etaSchedules.actions) {
+      expect(allowed(action)).toEqual([`arn:Ref(AWS::Partition):scheduler:Ref(AWS::Region):Ref(AWS::AccountId):schedule/${etaGroup}/*`]);
+    }
+    expect(allowed('iam:PassRole')).toEqual([`${idOf(platform, platform.schedules.etaRole)}.Arn`]);
+
     const every = [
       ...PRODUCER_AWS_ACCESS.taskStateTable.actions,
       ...PRODUCER_AWS_ACCESS.claimCheckBucket.objects.map((o) => o.action),
       ...PRODUCER_AWS_ACCESS.queues.taskQueues,
       ...PRODUCER_AWS_ACCESS.routingProfile.actions,
+      ...PRODUCER_AWS_ACCESS.etaSchedules.actions,
+      ...PRODUCER_AWS_ACCESS.etaSchedules.passRole,
     ];
     expect([...new Set(statements.flatMap((s) => s.actions))].sort()).toEqual([...new Set(every)].sort());
   });
