@@ -1,3 +1,4 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -114,13 +115,29 @@ export function taskClientOptionsFromPlatform<const TTasks extends readonly Task
       [EnvVar.S3_FORCE_PATH_STYLE]: 'true',
     },
   });
-  return taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(description.outputs, file), {
-    clients,
-    region: description.region,
-    ...(description.routingFile === undefined ? {} : { routingFile: description.routingFile }),
-    ...(description.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: description.maxDelaySeconds }),
-    ...options,
-  } as Partial<TaskClientOptions<TTasks>>);
+  const scheduler = description.endpoints.scheduler;
+  return withSchedulerClient(
+    taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(description.outputs, file), {
+      clients,
+      region: description.region,
+      ...(description.routingFile === undefined ? {} : { routingFile: description.routingFile }),
+      ...(description.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: description.maxDelaySeconds }),
+      ...options,
+    } as Partial<TaskClientOptions<TTasks>>),
+    // The local platform's scheduler; without one (a platform started before it existed) far ETAs chain on SQS.
+    () => (scheduler === undefined ? undefined : new SchedulerClient({ region: description.region, endpoint: scheduler, credentials: LOCAL_CREDENTIALS })),
+  );
+}
+
+/**
+ * Gives the far-ETA schedules of `options` (from the stack outputs) the Scheduler client they go through, unless the
+ * caller brought one; with no client to give, far ETAs stay on SQS hop chains.
+ */
+function withSchedulerClient<T extends TaskClientOptions<readonly TaskDeclaration<unknown>[]>>(options: T, client: () => SchedulerClient | undefined): T {
+  const eta = options.etaSchedules;
+  if (eta === undefined || eta.client !== undefined) return options;
+  const scheduler = client();
+  return scheduler === undefined ? options : { ...options, etaSchedules: { ...eta, client: scheduler } };
 }
 
 /**
@@ -148,9 +165,12 @@ export async function taskClientOptionsFromStack<const TTasks extends readonly T
     ...(cloudFormation === undefined ? {} : { cloudFormation }),
   });
   const clients = createAwsClients({ region: deployed.region, ...(profile === undefined ? {} : { profile }) });
-  return taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(deployed.outputs, `stack ${deployed.stackName} (${deployed.region})`), {
-    clients,
-    region: deployed.region,
-    ...options,
-  } as Partial<TaskClientOptions<TTasks>>);
+  return withSchedulerClient(
+    taskClientOptionsFromParsedOutputs<TTasks>(parseOutputsForClient(deployed.outputs, `stack ${deployed.stackName} (${deployed.region})`), {
+      clients,
+      region: deployed.region,
+      ...options,
+    } as Partial<TaskClientOptions<TTasks>>),
+    () => new SchedulerClient({ region: deployed.region, ...(profile === undefined ? {} : { profile }) }),
+  );
 }

@@ -45,6 +45,27 @@ describe('taskClientOptionsFromStack', () => {
     expect(cloudFormation.commandCalls(DescribeStacksCommand)).toHaveLength(1);
   });
 
+  it('sends far ETAs through EventBridge Scheduler in the stack\'s region when the stack has the ETA schedule outputs', async () => {
+    // GIVEN a deployed platform with its far-ETA schedule group and role
+    stackWith({
+      ...AWS_STACK_OUTPUTS,
+      DefaultQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:bosun-prod-default',
+      EtaScheduleGroup: 'bosun-prod-eta',
+      EtaScheduleRoleArn: 'arn:aws:iam::123456789012:role/bosun-prod-eta',
+    });
+
+    // WHEN a service builds its options from the stack
+    const options = await taskClientOptionsFromStack({ stage: 'prod', region: 'eu-west-1' });
+
+    // THEN far ETAs become one-time schedules in that group, through a Scheduler client of that region
+    expect(options.etaSchedules).toMatchObject({
+      groupName: 'bosun-prod-eta',
+      roleArn: 'arn:aws:iam::123456789012:role/bosun-prod-eta',
+      queueArns: { default: 'arn:aws:sqs:eu-west-1:123456789012:bosun-prod-default' },
+    });
+    await expect(options.etaSchedules!.client!.config.region()).resolves.toBe('eu-west-1');
+  });
+
   it('says the stack was not found, naming it and the region', async () => {
     cloudFormation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id Bosun-qa does not exist'), { name: 'ValidationError' }));
 
