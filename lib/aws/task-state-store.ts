@@ -143,6 +143,11 @@ export interface AcquireInput {
    * @default false
    */
   readonly interruptible?: boolean;
+  /**
+   * `lease` only: the hand-over the lease is for, recorded on the item before the destination is called (see
+   * `TaskStateItem.handingOver`). @default - none
+   */
+  readonly handingOver?: RouteStamp;
 }
 
 /** A task whose handler runs right now, as {@link TaskStateStore.listRunning} finds it. */
@@ -544,6 +549,7 @@ export class TaskStateStore {
       `${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))}`,
     ];
     if (input.task.eta !== undefined) sets.push(`${expr.n(A.ETA)} = ${expr.v(input.task.eta)}`);
+    if (input.purpose === 'lease' && input.handingOver !== undefined) sets.push(`${expr.n(A.HANDING_OVER)} = ${expr.v(input.handingOver)}`);
     let remove = '';
     if (input.purpose === 'claim') {
       sets.push(
@@ -617,7 +623,7 @@ export class TaskStateStore {
       `SET ${expr.n(A.STATUS)} = ${expr.v('queued')}, ${expr.n(A.ATTEMPTS)} = ${expr.v(0)}, ` +
       `${expr.n(A.LINK)} = if_not_exists(${expr.n(A.LINK)}, ${expr.v(0)}) + ${expr.v(1)}, ` +
       `${expr.n(A.UPDATED_AT)} = ${expr.v(new Date(nowMs).toISOString())}, ${expr.n(A.EXPIRES_AT)} = ${expr.v(this.expiresAt(nowMs))} ` +
-      `REMOVE ${expr.list([...DEAD_MARKS, A.LEASE_UNTIL_MS, A.RUNNING_SHARD])}`;
+      `REMOVE ${expr.list([...DEAD_MARKS, A.LEASE_UNTIL_MS, A.RUNNING_SHARD, A.HANDING_OVER])}`;
     const result = await this.transition(taskId, expr, condition, update, 'ALL_NEW');
     if (!result.applied) return { kind: 'refused', item: result.item };
     return {

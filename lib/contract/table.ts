@@ -78,6 +78,7 @@ export const TaskAttribute = {
   LEASE_UNTIL_MS: TaskTable.LEASE_UNTIL_MS,
   RUNNING_SHARD: TaskTable.RUNNING_SHARD,
   INTERRUPTIBLE: 'interruptible',
+  HANDING_OVER: 'handingOver',
   LINK: 'link',
   LAST_ERROR: 'lastError',
   RESULT: 'result',
@@ -130,6 +131,12 @@ export interface TaskStateItem {
    * by the claim of its latest attempt; a drain does not wait for such tasks.
    */
   readonly interruptible?: boolean;
+  /**
+   * The hand-over a delivery leased the task for (destination and rule), written before the delivery to the
+   * destination. A later delivery that finds it under a lease that ended without a close completes that hand-over
+   * instead of deciding again: the destination may already have the task, so it must not also run in Bosun.
+   */
+  readonly handingOver?: RouteStamp;
   /**
    * Number of the newest link of the task's message chain that was sent (ETA hops, moves, holds, redrives each send
    * a new link). A delivered message with an older link is stale and acknowledged without effect.

@@ -89,7 +89,7 @@ export const TASK_TRANSITIONS = {
     by: ['runtime'],
     guard: 'free-lease',
     newLink: false,
-    summary: 'a delivery takes the lease before a side effect that is not a run: a hop, hold, move, hand-over or dead-letter',
+    summary: 'a delivery takes the lease before a side effect that is not a run: a hop, hold, move, hand-over (recorded as handingOver, which a later delivery completes) or dead-letter',
   },
   succeed: {
     from: ['running'],

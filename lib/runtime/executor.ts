@@ -97,6 +97,7 @@ export class Executor {
         attempt: message.attempt,
         redriven: message.redriven,
         interruptible: task?.interruptible ?? false,
+        ...(decision.kind === 'handOver' ? { handingOver: decision.route } : {}),
       });
       switch (lease.kind) {
         case 'terminal':
@@ -144,6 +145,17 @@ export class Executor {
         }
         case 'acquired':
           held = { state: tracked, token };
+          if (lease.previous?.handingOver !== undefined && decision.kind !== 'handOver') {
+            // An earlier delivery leased the task to hand it over and ended without a close: the destination may have
+            // it already. Complete that hand-over (a copy carries it, as after a failed delivery) rather than decide
+            // again and, say, run it here after the flags flipped back.
+            const route = lease.previous.handingOver;
+            log.warn('an earlier hand-over of the task ended without a record; completing it instead of deciding again', { destination: route.destination });
+            await this.keepForCarry(job, held);
+            await this.carry(job, { transition: 'handOver', token, attempt: message.attempt, route, handedOver: false }, 0);
+            batch.count(metricName, TaskMetric.REROUTED);
+            return 'ack';
+          }
           if (lease.attempt !== undefined && lease.attempt !== message.attempt) {
             // The state counts attempts, one per claim: this run is the next of the task, whatever this copy's own
             // receive count says (a second copy of a task that already ran is its retry, not a second first attempt).

@@ -359,6 +359,23 @@ describe('lease (runtime) and the closing transitions', () => {
     expect(await item(fresh.id)).toMatchObject({ status: 'queued', attempts: 0 });
   });
 
+  it('records the hand-over a lease is for, which the next acquire reports and a redrive reopen clears', async () => {
+    const { identity } = await taskIn('queued');
+    const route = { destination: 'legacy', ruleId: 'r1' };
+    await store.acquire(acquireInput(identity, { purpose: 'lease', token: leaseToken('msg-killed'), leaseUntilMs: clock - 1, handingOver: route }));
+    expect(await item(identity.id)).toMatchObject({ status: 'queued', handingOver: route });
+    const next = await store.acquire(acquireInput(identity, { purpose: 'claim', token: leaseToken('msg-next'), leaseUntilMs: clock - 1 }));
+    expect(next).toMatchObject({ kind: 'acquired', previous: { handingOver: route } });
+
+    // Were such a task dead-lettered anyway, a redrive starts it afresh: no hand-over left to complete.
+    const token = leaseToken('msg-last');
+    await store.acquire(acquireInput(identity, { purpose: 'claim', token }));
+    await store.close(identity.id, token, { transition: 'deadLetter', reason: 'attempts-exhausted', error: { type: 'Error', message: 'x' }, attempts: 3 });
+    expect(await item(identity.id)).toMatchObject({ status: 'dead', handingOver: route });
+    await store.reopen(identity.id);
+    expect((await item(identity.id))?.handingOver).toBeUndefined();
+  });
+
   it('succeed records the result and ends the lease; retrying the same write reports applied', async () => {
     const { identity, token } = await taskIn('running');
     expect(await store.close(identity.id, token, { transition: 'succeed', result: { messageId: 'm-1' } })).toBe('applied');

@@ -341,6 +341,32 @@ describe('6c. a hand-over whose delivery fails', () => {
     expect(await stateOf(env.id)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
     expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
   });
+
+  it('a hand-over whose delivery died before it was recorded is completed by the next delivery, not run here after the flags flip back', async () => {
+    const env = await publish(envelope('it.work', { n: 6 }));
+    // An earlier delivery leased the task to hand it over to legacy, and died (killed, or out of time) before it
+    // recorded the hand-over: the legacy system may have the task already.
+    const lease = await store().acquire({
+      task: env,
+      purpose: 'lease',
+      token: leaseToken('msg-killed'),
+      leaseUntilMs: Date.now() + 300,
+      queue: 'default',
+      attempt: 1,
+      redriven: false,
+      handingOver: { destination: 'legacy', ruleId: null },
+    });
+    expect(lease.kind).toBe('acquired');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    // The flags flip back to Bosun meanwhile: the next delivery completes the hand-over instead of running the task.
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('default') }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing: routing('default') }));
+    expect(runs).toEqual([]);
+    expect(delivered.map((delivery) => [delivery.envelope.id, delivery.payload])).toEqual([[env.id, { n: 6 }]]);
+    expect(await stateOf(env.id)).toMatchObject({ status: 'rerouted', queue: 'legacy' });
+    expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
+  });
 });
 
 describe('7 and 9. every delivery ends with a reason: no receive is burned, SQS never moves a task without one', () => {
