@@ -13,6 +13,8 @@ import { payloadStep, type ReadMessage } from './steps';
 const CARRIED_LEASE_MS = 5 * 60_000;
 /** Lease of a side effect that is not a run (sends, a hand-over). */
 const NON_RUN_LEASE_MS = 10_000;
+/** Longest wait before running a task that arrived before its ETA: the steps send back anything due later than 1 s. */
+const MAX_EARLY_WAIT_MS = 1_000;
 /** Longest wait of a new link whose sender still holds the lease (it closes within milliseconds unless it died). */
 const NEW_LINK_WAIT_SECONDS = 2;
 /** Room after a run's time limit and safety margin for its closing writes and their retries. */
@@ -83,6 +85,13 @@ export class Executor {
       return 'ack';
     }
     if (decision.kind === 'applyOutcome') return this.applyOutcome(job, decision.outcome, again);
+
+    if (decision.kind === 'run' && envelope.eta !== undefined) {
+      // SQS delays are whole seconds, so a task may arrive up to a second before its ETA (it is due within a second:
+      // `steps.ts`). Wait out the rest before the claim, so it never starts before its ETA.
+      const earlyMs = Date.parse(envelope.eta) - this.r.now();
+      if (earlyMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(earlyMs, MAX_EARLY_WAIT_MS)));
+    }
 
     let effective = decision;
     let held: Held | undefined;

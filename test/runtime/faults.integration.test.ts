@@ -342,6 +342,19 @@ describe('6c. a hand-over whose delivery fails', () => {
     expect(await receive(sdk, resources.queueUrl, 0)).toEqual([]);
   });
 
+  it('a task delivered less than a second before its ETA starts no earlier than its ETA', async () => {
+    const started: number[] = [];
+    const timed = defineTask({ name: 'it.timed', schema: z.object({}), handler: () => void started.push(Date.now()) });
+    const eta = new Date(Date.now() + 700);
+    const env = await publish(envelope('it.timed', {}, { eta: eta.toISOString() }));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ tasks: [timed] }));
+    expect(started).toHaveLength(1);
+    expect(started[0]).toBeGreaterThanOrEqual(eta.getTime());
+    const state = await stateOf(env.id);
+    expect(state?.status).toBe('succeeded');
+    expect(Date.parse(state?.startedAt ?? '')).toBeGreaterThanOrEqual(eta.getTime());
+  });
+
   it('a hand-over whose delivery died before it was recorded is completed by the next delivery, not run here after the flags flip back', async () => {
     const env = await publish(envelope('it.work', { n: 6 }));
     // An earlier delivery leased the task to hand it over to legacy, and died (killed, or out of time) before it
