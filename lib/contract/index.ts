@@ -3,6 +3,8 @@ export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { PRODUCER_AWS_ACCESS } from './producer-access';
+export { QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS } from './operator-access';
+export type { CloudFormationAction, QueueMoverAwsAccess } from './operator-access';
 export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';

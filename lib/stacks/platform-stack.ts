@@ -5,6 +5,8 @@ import { type Construct } from 'constructs';
 import {
   EnvVar,
   PRODUCER_AWS_ACCESS,
+  QUEUE_MOVER_AWS_ACCESS,
+  STACK_OUTPUTS_AWS_ACCESS,
   StackOutput,
   defaultRoutingDocument,
   etaScheduleGroupName,
@@ -220,6 +222,48 @@ export class PlatformStack extends Stack {
       this.schedules.grantScheduleEtas(grantee),
     ];
     return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /**
+   * Grants an operator what `bosun move <source> --to <queue>` calls: the move engine's source actions of
+   * `QUEUE_MOVER_AWS_ACCESS` on `source` only (with its key's `kms:Decrypt` when KMS-encrypted), and everything a
+   * producer may do (`grantPublish`), since copies go to task queues and wrapped bodies are published.
+   *
+   * @example
+   * platform.grantMoveFrom(migrationRole, legacyJobsQueue);
+   */
+  public grantMoveFrom(grantee: IGrantable, source: IQueue): Grant {
+    return this.grantMoveSource(grantee, source).combine(this.grantPublish(grantee));
+  }
+
+  /**
+   * Grants an operator what `bosun dlq redrive` calls: the move engine's source actions on every task queue's DLQ,
+   * and everything a producer may do (`grantPublish`: the copies, and the task-state `reopen`/`rebury` updates).
+   *
+   * @example
+   * platform.grantRedrive(onCallRole);
+   */
+  public grantRedrive(grantee: IGrantable): Grant {
+    return this.taskQueues
+      .map((queue) => this.grantMoveSource(grantee, queue.deadLetterQueue))
+      .reduce((all, grant) => all.combine(grant))
+      .combine(this.grantPublish(grantee));
+  }
+
+  /**
+   * Grants reading this stack's outputs (`STACK_OUTPUTS_AWS_ACCESS` on this stack only), which
+   * `taskClientOptionsFromStack` and the CLI's `--aws` do at start-up.
+   *
+   * @example
+   * platform.grantReadOutputs(ordersService.role);
+   */
+  public grantReadOutputs(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: [...STACK_OUTPUTS_AWS_ACCESS.stack], resourceArns: [this.stackId] });
+  }
+
+  private grantMoveSource(grantee: IGrantable, source: IQueue): Grant {
+    const receive = Grant.addToPrincipal({ grantee, actions: [...QUEUE_MOVER_AWS_ACCESS.source], resourceArns: [source.queueArn] });
+    return source.encryptionMasterKey === undefined ? receive : receive.combine(source.encryptionMasterKey.grantDecrypt(grantee));
   }
 
   private addOutputs(stage: string): void {

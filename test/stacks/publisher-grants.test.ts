@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PRODUCER_AWS_ACCESS } from '../../lib/contract';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { PRODUCER_AWS_ACCESS, QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS } from '../../lib/contract';
 import { TaskQueueEncryption } from '../../lib/constructs';
 import { DEFAULT_PLATFORM, PlatformStack, RECOMMENDED_CONTEXT, type PlatformDefinition } from '../../lib/stacks';
 
@@ -94,5 +95,49 @@ describe('PlatformStack.grantPublish', () => {
     const { app } = granted();
     const report = new AwsSolutionsChecks().validateScope(app);
     expect(report.violations).toEqual([]);
+  });
+});
+
+describe('the operator grants (bosun move, dlq redrive, --aws)', () => {
+  function operator(grant: (platform: PlatformStack, role: Role) => void) {
+    const app = new App({ context: { ...RECOMMENDED_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+    const platform = new PlatformStack(app, 'Bosun-ops', { stage: 'ops' });
+    const role = new Role(platform, 'OperatorRole', { assumedBy: new AccountRootPrincipal() });
+    grant(platform, role);
+    const statements = statementsOf(platform, role);
+    const allowed = (action: string): string[] => statements.filter((s) => s.actions.includes(action)).flatMap((s) => s.resources);
+    return { app, platform, allowed };
+  }
+
+  it('grantMoveFrom allows the move engine source actions on that source queue only, and publishing', () => {
+    let source = '';
+    const { platform, allowed } = operator((platform, role) => {
+      const legacy = new Queue(platform, 'LegacyJobs', { enforceSSL: true });
+      source = `${platform.getLogicalId(legacy.node.defaultChild as never)}.Arn`;
+      platform.grantMoveFrom(role, legacy);
+    });
+    for (const action of QUEUE_MOVER_AWS_ACCESS.source) expect(allowed(action)).toEqual([source]);
+    const queues = platform.taskQueues.map((q) => `${idOf(platform, q.queue)}.Arn`);
+    for (const queue of queues) expect(allowed('sqs:SendMessage')).toContain(queue);
+  });
+
+  it('grantRedrive allows the source actions on every DLQ and not on the task queues', () => {
+    const { platform, allowed } = operator((platform, role) => platform.grantRedrive(role));
+    const dlqs = platform.taskQueues.map((q) => `${idOf(platform, q.deadLetterQueue)}.Arn`);
+    for (const action of QUEUE_MOVER_AWS_ACCESS.source) expect(allowed(action).sort()).toEqual([...dlqs].sort());
+    expect(allowed('dynamodb:UpdateItem')).toEqual([`${idOf(platform, platform.taskState.table)}.Arn`]);
+  });
+
+  it('grantReadOutputs allows DescribeStacks on the platform stack only', () => {
+    const { allowed } = operator((platform, role) => platform.grantReadOutputs(role));
+    expect(allowed(STACK_OUTPUTS_AWS_ACCESS.stack[0]!)).toEqual(['Ref(AWS::StackId)']);
+  });
+
+  it('leave no unacknowledged cdk-nag finding', () => {
+    const { app } = operator((platform, role) => {
+      platform.grantRedrive(role);
+      platform.grantReadOutputs(role);
+    });
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 });
