@@ -117,6 +117,8 @@ export function renderTask(item: TaskStateItem, width?: number): string {
     fields.push(['result', `s3://${item.resultRef.bucket}/${item.resultRef.key} (${item.resultRef.bytes} bytes)`]);
   } else if (item.result !== undefined) {
     fields.push(['result', `inline (${Buffer.byteLength(JSON.stringify(item.result), 'utf8')} bytes; --json shows it)`]);
+  } else if (item.resultNotStored !== undefined) {
+    fields.push(['result', `not stored: ${item.resultNotStored.reason}`]);
   }
   return renderFields(fields, width);
 }

@@ -167,7 +167,12 @@ export interface RunningTask {
 
 /** Fields of the closing transitions, by transition. */
 export type CloseInput =
-  | { readonly transition: 'succeed'; readonly result?: unknown; readonly resultRef?: TaskStateItem['resultRef'] }
+  | {
+      readonly transition: 'succeed';
+      readonly result?: unknown;
+      readonly resultRef?: TaskStateItem['resultRef'];
+      readonly resultNotStored?: TaskStateItem['resultNotStored'];
+    }
   | { readonly transition: 'retry'; readonly error: TaskErrorRecord }
   | {
       readonly transition: 'deadLetter';
@@ -712,6 +717,7 @@ export class TaskStateStore {
         set(A.FINISHED_AT, nowIso);
         if (input.result !== undefined) set(A.RESULT, input.result);
         if (input.resultRef !== undefined) set(A.RESULT_REF, input.resultRef);
+        if (input.resultNotStored !== undefined) set(A.RESULT_NOT_STORED, input.resultNotStored);
         break;
       case 'retry':
         set(A.STATUS, 'retrying');

@@ -42,6 +42,8 @@ export interface PendingOutcome {
   readonly result?: unknown;
   /** Large result, by reference (succeed). */
   readonly resultRef?: { readonly bucket: string; readonly key: string; readonly bytes: number };
+  /** Why the result was not stored (succeed). */
+  readonly resultNotStored?: { readonly reason: string };
   /** The error of the attempt (retry, deadLetter). */
   readonly error?: { readonly type: string; readonly message: string };
   /** Dead reason (deadLetter). */

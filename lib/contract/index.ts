@@ -67,7 +67,7 @@ export type { PeriodicTaskInputProps, ScheduleExpression, ScheduleFiring } from 
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminalStatus } from './status';
 export type { TaskStatus } from './status';
 export { RUNNING_INDEX_SHARDS, TaskAttribute, TaskTable, runningShardKey, runningShardKeys } from './table';
-export type { TaskAttributeName, TaskErrorRecord, TaskStateItem } from './table';
+export type { ResultNotStored, TaskAttributeName, TaskErrorRecord, TaskStateItem } from './table';
 export { TASK_TRANSITIONS, TASK_TRANSITION_NAMES } from './transitions';
 export type { TaskStateWriter, TaskTransition, TransitionGuard, TransitionRule, TransitionSource } from './transitions';
 export { TASK_NAME_PATTERN } from './task';

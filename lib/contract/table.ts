@@ -83,6 +83,7 @@ export const TaskAttribute = {
   LAST_ERROR: 'lastError',
   RESULT: 'result',
   RESULT_REF: 'resultRef',
+  RESULT_NOT_STORED: 'resultNotStored',
   DEAD_REASON: 'deadReason',
   DEAD_TASK_NAME: TaskTable.DEAD_TASK_NAME,
   DEAD_AT: TaskTable.DEAD_AT,
@@ -92,6 +93,12 @@ export const TaskAttribute = {
 
 /** Name of an attribute of a task-state item. */
 export type TaskAttributeName = (typeof TaskAttribute)[keyof typeof TaskAttribute];
+
+/** Why a succeeded task's result was not stored: a short reason, never the result itself. */
+export interface ResultNotStored {
+  /** What went wrong, for example `not JSON-serializable (TypeError: Do not know how to serialize a BigInt)`. */
+  readonly reason: string;
+}
 
 /** The error a failed attempt recorded: its type and message, never the payload. */
 export interface TaskErrorRecord {
@@ -147,6 +154,11 @@ export interface TaskStateItem {
   readonly result?: unknown;
   /** Large results by reference (S3 bucket and key). */
   readonly resultRef?: { readonly bucket: string; readonly key: string; readonly bytes: number };
+  /**
+   * Why a succeeded task has no result although its handler returned one (it could not be serialized, was too large
+   * with no claim-check bucket, or could not be written to S3). The task ran and is not run again; its result is lost.
+   */
+  readonly resultNotStored?: ResultNotStored;
   readonly deadReason?: DeadReason;
   readonly deadTaskName?: string;
   readonly deadAt?: string;

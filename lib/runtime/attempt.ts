@@ -69,22 +69,53 @@ export async function storeResult(
   r: ResolvedRuntime,
   envelope: TaskEnvelope,
   result: unknown,
-): Promise<{ result?: unknown; resultRef?: NonNullable<TaskStateItem['resultRef']> }> {
+): Promise<StoredResult> {
   if (result === undefined) return {};
-  const json = JSON.stringify(result);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch (error) {
+    return notStored(r, envelope, `the result is not JSON-serializable (${describe(error)})`);
+  }
   if (json === undefined) return {};
   const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes <= r.resultInlineLimitBytes) return { result: JSON.parse(json) as unknown };
   const bucket = r.bucketName;
   if (bucket === undefined) {
-    r.logger.warn('result too large to store inline and no bucket is configured; not stored', {
-      taskId: envelope.id,
-      taskName: envelope.task,
-      resultBytes: bytes,
-    });
-    return {};
+    return notStored(
+      r,
+      envelope,
+      `the result is ${bytes} bytes, over the ${r.resultInlineLimitBytes}-byte inline limit, and no claim-check bucket is configured`,
+    );
   }
   const key = taskResultKey(envelope.id);
-  await r.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: json, ContentType: 'application/json' }));
+  try {
+    await r.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: json, ContentType: 'application/json' }));
+  } catch (error) {
+    return notStored(r, envelope, `the ${bytes}-byte result could not be written to s3://${bucket}/${key} (${describe(error)})`);
+  }
   return { resultRef: { bucket, key, bytes } };
+}
+
+/** What {@link storeResult} records with the task's success: the result inline, its S3 reference, or why it has neither. */
+export interface StoredResult {
+  readonly result?: unknown;
+  readonly resultRef?: NonNullable<TaskStateItem['resultRef']>;
+  readonly resultNotStored?: NonNullable<TaskStateItem['resultNotStored']>;
+}
+
+/** Logs and returns why a result is not stored; the reason names the error, never the result's content. */
+function notStored(r: ResolvedRuntime, envelope: TaskEnvelope, reason: string): StoredResult {
+  r.logger.error('the result could not be stored; the task is recorded as succeeded without it', {
+    taskId: envelope.id,
+    taskName: envelope.task,
+    reason,
+  });
+  return { resultNotStored: { reason } };
+}
+
+/** `Name: message` of an error, bounded, for a reason that stays readable in the task state. */
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }

@@ -271,14 +271,9 @@ export class Executor {
     batch.percent(task.name, TaskMetric.TIME_LIMIT_USED, Math.min(100, (outcome.durationMs / (task.timeLimitSeconds * 1000)) * 100));
 
     if (outcome.ok) {
-      let stored: Awaited<ReturnType<typeof storeResult>> = {};
       if (held !== undefined) {
-        try {
-          stored = await storeResult(this.r, envelope, outcome.result);
-        } catch (error) {
-          // The task ran: recording success without its result beats running it again.
-          log.error('the result could not be stored; the task is recorded as succeeded without it', { error: errorRecord(error) });
-        }
+        // The task ran: a result that cannot be stored is recorded as lost (resultNotStored), never run again.
+        const stored = await storeResult(this.r, envelope, outcome.result);
         await this.closeOrCarry(job, held, { transition: 'succeed', ...stored }, 0);
       }
       batch.count(task.name, TaskMetric.SUCCEEDED);
@@ -394,7 +389,7 @@ export class Executor {
       transition: input.transition,
       token: held.token,
       attempt: input.transition === 'deadLetter' ? input.attempts : message.attempt,
-      ...(input.transition === 'succeed' ? { ...(input.result === undefined ? {} : { result: input.result }), ...(input.resultRef === undefined ? {} : { resultRef: input.resultRef }) } : {}),
+      ...(input.transition === 'succeed' ? succeedFields(input) : {}),
       ...(input.transition === 'retry' || input.transition === 'deadLetter' ? { error: input.error } : {}),
       ...(input.transition === 'deadLetter' ? { reason: input.reason, deadLetterSent: true, ...(detail === undefined ? {} : { detail }) } : {}),
       ...(input.transition === 'handOver' ? { route: input.route } : {}),
@@ -452,7 +447,7 @@ export class Executor {
     if (job.state !== undefined) {
       const input: CloseInput =
         outcome.transition === 'succeed'
-          ? { transition: 'succeed', ...(outcome.result === undefined ? {} : { result: outcome.result }), ...(outcome.resultRef === undefined ? {} : { resultRef: outcome.resultRef }) }
+          ? { transition: 'succeed', ...succeedFields(outcome) }
           : outcome.transition === 'retry'
             ? { transition: 'retry', error: outcome.error ?? { type: 'Error', message: 'unknown' } }
             : outcome.transition === 'deadLetter'
@@ -495,4 +490,13 @@ export class Executor {
   private nextCopy(message: ReadMessage, changes: Partial<Pick<TaskEnvelope, 'link' | 'route'>>): TaskEnvelope {
     return { ...message.envelope, attempts: message.attempt - 1, ...changes };
   }
+}
+
+/** The result fields a success carries, between a close input and a carried outcome (absent ones left out). */
+function succeedFields(from: Pick<PendingOutcome, 'result' | 'resultRef' | 'resultNotStored'>): Pick<PendingOutcome, 'result' | 'resultRef' | 'resultNotStored'> {
+  return {
+    ...(from.result === undefined ? {} : { result: from.result }),
+    ...(from.resultRef === undefined ? {} : { resultRef: from.resultRef }),
+    ...(from.resultNotStored === undefined ? {} : { resultNotStored: from.resultNotStored }),
+  };
 }

@@ -46,6 +46,14 @@ const bigResult = defineTask({
     return { text: 'r'.repeat(64 * 1024) };
   },
 });
+const bigintResult = defineTask({
+  name: 'it.bigint-result',
+  schema: z.object({}),
+  handler: (_payload, ctx) => {
+    runs.push({ taskId: ctx.taskId, attempt: ctx.attempt });
+    return { total: 10n };
+  },
+});
 const other = defineTask({ name: 'it.other', schema: z.object({}), handler: () => 'other' });
 
 function routing(destination: string): { current: () => Promise<RoutingDocument> } {
@@ -55,7 +63,7 @@ function routing(destination: string): { current: () => Promise<RoutingDocument>
 
 function handlerWith(overrides: Partial<CreateTaskHandlerOptions> = {}) {
   return createTaskHandler({
-    tasks: [work, bigResult, other],
+    tasks: [work, bigResult, bigintResult, other],
     clients: sdk,
     queueName: 'default',
     queueUrl: resources.queueUrl,
@@ -126,6 +134,38 @@ describe('1. large results', () => {
     expect(state).toMatchObject({ status: 'succeeded', resultRef: { bucket: resources.bucketName, key: taskResultKey(env.id) } });
     const object = await sdk.s3.send(new GetObjectCommand({ Bucket: resources.bucketName, Key: taskResultKey(env.id) }));
     expect(JSON.parse(await object.Body!.transformToString())).toEqual({ text: 'r'.repeat(64 * 1024) });
+  });
+
+  it.each([
+    {
+      case: 'a result that is not JSON-serializable',
+      task: 'it.bigint-result',
+      overrides: {},
+      reason: /^the result is not JSON-serializable \(TypeError: .*BigInt/,
+    },
+    {
+      case: 'a large result with no claim-check bucket',
+      task: 'it.big-result',
+      overrides: { bucketName: undefined },
+      reason: /^the result is \d+ bytes, over the \d+-byte inline limit, and no claim-check bucket is configured$/,
+    },
+    {
+      case: 'a large result whose S3 write fails',
+      task: 'it.big-result',
+      overrides: { bucketName: 'bosun-no-such-bucket' },
+      reason: /^the \d+-byte result could not be written to s3:\/\/bosun-no-such-bucket\/task-results\/.* \(NoSuchBucket: /,
+    },
+  ])('records $case as succeeded with resultNotStored, runs it once and leaves the queue empty', async ({ task, overrides, reason }) => {
+    const env = await publish(envelope(task, {}));
+    await pollOnce(sdk, resources.queueUrl, handlerWith(overrides));
+
+    expect(runs).toHaveLength(1);
+    const state = await stateOf(env.id);
+    expect(state).toMatchObject({ status: 'succeeded', resultNotStored: { reason: expect.stringMatching(reason) } });
+    expect(state?.result).toBeUndefined();
+    expect(state?.resultRef).toBeUndefined();
+    expect(state?.resultNotStored?.reason).not.toContain('rrrr');
+    expect(await receive(sdk, resources.queueUrl)).toHaveLength(0);
   });
 });
 
