@@ -36,9 +36,15 @@ export function requirePythonModules(modules: readonly string[]): void {
  * @example
  * const outcomes = await runPythonJson<Outcome[]>('test/support/python/botocore_calls.py', [], request);
  */
-export function runPythonJson<T>(script: string, args: readonly string[], input: unknown, timeoutMs = 60_000): Promise<T> {
+export function runPythonJson<T>(
+  script: string,
+  args: readonly string[],
+  input: unknown,
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(DEBIAN_PYTHON, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs });
+    const child = spawn(DEBIAN_PYTHON, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, env });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
