@@ -9,7 +9,9 @@ import {
   periodicScheduleGroupName,
 } from '../../lib/contract';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
-import type { TaskClient } from '../../lib/sdk/task-client';
+import { AwsCallFailedError, PublishOutcomeUnknownError } from '../../lib/sdk/errors';
+import { taskClientOptionsFromPlatform } from '../../lib/sdk/platform-options';
+import { type TaskClient, createTaskClient } from '../../lib/sdk/task-client';
 import { type LocalScheduleClock } from '../../local/local-scheduler';
 import { createPlatformTaskClient } from '../../local/platform-client';
 import { bosun } from '../cli/support';
@@ -190,5 +192,81 @@ describe('far ETAs through one-time schedules on the local platform', () => {
     expect(status).toBe('queued');
     expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeUndefined();
     await waitForStatus(taskId, 'succeeded');
+  });
+
+  describe('publishBatch', () => {
+    const due = (ms: number): Date => new Date(Math.ceil((Date.now() + ms) / 1000) * 1000);
+
+    it('puts far ETAs on one-time schedules and batches the near ones; each far task runs once, at its ETA', async () => {
+      const received = defaultConsumer().stats().messagesReceived;
+      const eta = due(8_000);
+      const big = 'x'.repeat(10_000);
+      const { outcomes, succeeded, failed } = await client.publishBatch([
+        { task: 'email.send', payload: { to: 'a@example.com', subject: 'now' } },
+        { task: 'email.send', payload: { to: 'b@example.com', subject: 'later' }, options: { eta } },
+        { task: 'email.send', payload: { to: 'c@example.com', subject: 'soon' }, options: { delaySeconds: 1 } },
+        { task: 'email.send', payload: { to: 'd@example.com', subject: 'later, large', body: big }, options: { eta, dedupKey: `batch-far-${eta.getTime()}` } },
+      ]);
+      expect({ succeeded, failed }).toEqual({ succeeded: 4, failed: 0 });
+      const results = outcomes.map((outcome) => (outcome.ok ? outcome.result : undefined));
+      expect(results.map((r) => [r?.status, r?.claimChecked])).toEqual([
+        ['queued', false],
+        ['scheduled', false],
+        ['queued', false],
+        // Over Scheduler's 8192-character input: by claim check, as publish does.
+        ['scheduled', true],
+      ]);
+      const [now, far, soon, farLarge] = results.map((r) => r!.taskId) as [string, string, string, string];
+      for (const id of [far, farLarge]) {
+        expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(id))).toMatchObject({ expression: `at(${eta.toISOString().slice(0, 19)})`, actionAfterCompletion: 'DELETE' });
+        expect(await client.getTask(id)).toMatchObject({ status: 'scheduled', eta: eta.toISOString(), attempts: 0 });
+      }
+      for (const id of [now, soon]) expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(id))).toBeUndefined();
+
+      // The near tasks run from the queue; the far ones were not also sent (a sent far ETA would arrive within one
+      // 2 s hop and be received again and again).
+      await waitForStatus(now, 'succeeded');
+      await waitForStatus(soon, 'succeeded');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(defaultConsumer().stats().messagesReceived - received).toBe(2);
+
+      for (const id of [far, farLarge]) expect((await platform.scheduler.fire(ETA_GROUP, etaScheduleName(id), eta.getTime())).delivered).toBe(true);
+      for (const id of [far, farLarge]) {
+        const done = await waitForStatus(id, 'succeeded');
+        expect(done.attempts).toBe(1);
+        expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(eta.getTime() - 1_000);
+      }
+    });
+
+    it('reports a far ETA whose schedule Scheduler refused per entry, undone, while the rest is published', async () => {
+      // GIVEN a client whose ETA schedules target a queue the scheduler does not know: CreateSchedule answers 400
+      const options = taskClientOptionsFromPlatform({ platformFile: platform.platformFile });
+      const refused = createTaskClient({
+        ...options,
+        etaSchedules: { ...options.etaSchedules!, queueArns: { default: 'arn:aws:sqs:us-east-1:000000000000:no-such-queue' } },
+      });
+      const eta = due(3_600_000);
+      const { outcomes, succeeded, failed } = await refused.publishBatch([
+        { task: 'email.send', payload: { to: 'a@example.com', subject: 'now' } },
+        { task: 'email.send', payload: { to: 'b@example.com', subject: 'in an hour' }, options: { eta } },
+        { task: 'email.send', payload: { to: 'c@example.com', subject: 'in an hour, deduplicated' }, options: { eta, dedupKey: `refused-${eta.getTime()}` } },
+      ]);
+
+      expect({ succeeded, failed }).toEqual({ succeeded: 1, failed: 2 });
+      const [now, ...far] = outcomes;
+      expect(now).toMatchObject({ ok: true, result: { status: 'queued' } });
+      for (const outcome of far) {
+        expect(outcome).toMatchObject({ ok: false, taskName: 'email.send', taskId: expect.any(String) });
+        const error = (outcome as { error: Error }).error;
+        expect(error).toBeInstanceOf(AwsCallFailedError);
+        expect(error).not.toBeInstanceOf(PublishOutcomeUnknownError);
+        expect(error.message).toMatch(/^Scheduler CreateSchedule for task .* failed: ValidationException: Target.Arn .*no-such-queue is not a queue of the local platform/);
+        // A certain refusal is undone: no record (the dedup key is free again), no schedule.
+        const taskId = (outcome as { taskId: string }).taskId;
+        expect(await client.getTask(taskId)).toBeUndefined();
+        expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeUndefined();
+      }
+      await waitForStatus((now as { result: { taskId: string } }).result.taskId, 'succeeded');
+    });
   });
 });
