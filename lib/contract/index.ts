@@ -52,15 +52,18 @@ export {
 export {
   ETA_SCHEDULE_NAME_PREFIX,
   PERIODIC_TASK_NAME_PATTERN,
+  SCHEDULES_DLQ_NAME,
   SCHEDULE_INPUT_MAX_CHARS,
   ScheduleExpressionInvalidError,
   SchedulerContext,
+  SchedulerDeadLetterAttribute,
   etaScheduleGroupName,
   etaScheduleName,
   parseScheduleExpression,
   periodicScheduleGroupName,
   periodicTaskId,
   periodicTaskInput,
+  schedulesDeadLetterQueueName,
   substituteSchedulerContext,
 } from './schedules';
 export type { PeriodicTaskInputProps, ScheduleExpression, ScheduleFiring } from './schedules';

@@ -11,6 +11,7 @@ import {
   defaultRoutingDocument,
   etaScheduleGroupName,
   periodicScheduleGroupName,
+  schedulesDeadLetterQueueName,
   periodicTaskInput,
   queueOutputKey,
 } from '../contract';
@@ -176,8 +177,9 @@ export class PlatformStack extends Stack {
       groupName: periodicScheduleGroupName(props.stage),
       etaGroupName: etaScheduleGroupName(props.stage),
       etaQueues: this.taskQueues,
-      deadLetterQueueName: `${prefix}-schedules-dlq`,
+      deadLetterQueueName: schedulesDeadLetterQueueName(props.stage),
     });
+    this.monitoring.monitorSchedules(this.schedules.deadLetterQueue);
     (definition.periodicTasks ?? []).forEach((periodic, index) => {
       const queueName = periodicTaskQueue(definition, periodic, index);
       this.schedules.addPeriodicTask({
@@ -284,6 +286,7 @@ export class PlatformStack extends Stack {
     output(StackOutput.ETA_SCHEDULE_GROUP, this.schedules.etaGroup.ref, 'Schedule group of far-ETA one-time schedules');
     output(StackOutput.ETA_SCHEDULE_ROLE_ARN, this.schedules.etaRole.roleArn, 'Role far-ETA schedules send with (producers pass it)');
     output(StackOutput.ETA_SCHEDULE_DLQ_ARN, this.schedules.deadLetterQueue.queueArn, 'DLQ of schedule firings Scheduler could not deliver');
+    output(StackOutput.SCHEDULES_DLQ_URL, this.schedules.deadLetterQueue.queueUrl, 'URL of the DLQ of schedule firings Scheduler could not deliver');
     output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
     if (this.legacyQueue !== undefined) {
       output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');
