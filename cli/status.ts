@@ -69,6 +69,11 @@ export interface StatusReport {
   readonly stage: string;
   readonly region: string;
   readonly queues: readonly QueueStatus[];
+  /**
+   * The schedules' DLQ — firings of periodic tasks and far ETAs that Scheduler could not deliver — with its depth
+   * (visible + in flight), when the outputs name it (`bosun dlq peek schedules` shows them).
+   */
+  readonly schedulesDlq?: { readonly url: string; readonly depth: number };
   readonly tasks: TaskCounts;
   /** IAM enforcement, for a local platform that reports it. */
   readonly iam?: IamStatus;
@@ -243,11 +248,16 @@ export async function collectStatus(
       };
     }),
   );
+  const schedulesDlq =
+    platform.schedulesDlqUrl === undefined ? undefined : await queueDepths(clients, platform.schedulesDlqUrl);
   return {
     target: platform.target,
     stage: platform.stage,
     region: platform.region,
     queues,
+    ...(schedulesDlq === undefined || platform.schedulesDlqUrl === undefined
+      ? {}
+      : { schedulesDlq: { url: platform.schedulesDlqUrl, depth: schedulesDlq.visible + schedulesDlq.inFlight + schedulesDlq.delayed } }),
     tasks: scan?.counts ?? { scanned: false, items: 0, truncated: false, byStatus: {} },
     ...(platform.iam === undefined ? {} : { iam: iamStatus(platform.iam) }),
   };
@@ -291,12 +301,16 @@ export function renderStatus(report: StatusReport, width?: number): string {
     ]),
     width,
   );
-  if (!report.tasks.scanned) return `${heading}${queueTable}tasks: not counted (--no-tasks)\n`;
+  const schedules =
+    report.schedulesDlq === undefined
+      ? ''
+      : `schedules DLQ depth: ${report.schedulesDlq.depth}${report.schedulesDlq.depth > 0 ? ' firing(s) Scheduler could not deliver (bosun dlq peek schedules)' : ''}\n`;
+  if (!report.tasks.scanned) return `${heading}${queueTable}${schedules}tasks: not counted (--no-tasks)\n`;
   const statusRows = Object.entries(report.tasks.byStatus).map(([status, count]) => [status, count]);
   const note = report.tasks.truncated
     ? `counted the first ${report.tasks.items} tasks only (raise --scan-limit to count more)\n`
     : `${report.tasks.items} tasks in the table\n`;
-  return `${heading}${queueTable}${renderTable(['status', 'tasks'], statusRows, width)}${note}`;
+  return `${heading}${queueTable}${schedules}${renderTable(['status', 'tasks'], statusRows, width)}${note}`;
 }
 
 interface StatusOptions extends TargetOptions {
@@ -315,7 +329,7 @@ export function registerStatusCommand(program: Command, session: CliSession): vo
     program
       .command('status')
       .description(
-        'Show each queue (visible, in flight, delayed, age of the oldest waiting task), each DLQ depth, and task counts by status.',
+        "Show each queue (visible, in flight, delayed, age of the oldest waiting task), each DLQ depth, the schedules' DLQ depth, and task counts by status.",
       )
       .option('--no-tasks', 'skip reading the task table (no counts, no waiting ages)')
       .option('--scan-limit <n>', 'most task items to read for the counts', parseNonNegativeInteger, DEFAULT_SCAN_LIMIT),

@@ -239,15 +239,16 @@ export class PlatformStack extends Stack {
   }
 
   /**
-   * Grants an operator what `bosun dlq redrive` calls: the move engine's source actions on every task queue's DLQ,
-   * and everything a producer may do (`grantPublish`: the copies, and the task-state `reopen`/`rebury` updates).
+   * Grants an operator what `bosun dlq redrive` calls: the move engine's source actions on every task queue's DLQ and
+   * on the schedules' DLQ (`bosun dlq redrive schedules`), and everything a producer may do (`grantPublish`: the
+   * copies, and the task-state `reopen`/`rebury` updates).
    *
    * @example
    * platform.grantRedrive(onCallRole);
    */
   public grantRedrive(grantee: IGrantable): Grant {
-    return this.taskQueues
-      .map((queue) => this.grantMoveSource(grantee, queue.deadLetterQueue))
+    return [...this.taskQueues.map((queue) => queue.deadLetterQueue), this.schedules.deadLetterQueue]
+      .map((dlq) => this.grantMoveSource(grantee, dlq))
       .reduce((all, grant) => all.combine(grant))
       .combine(this.grantPublish(grantee));
   }

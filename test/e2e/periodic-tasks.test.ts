@@ -270,3 +270,63 @@ describe('far ETAs through one-time schedules on the local platform', () => {
     });
   });
 });
+
+describe("the schedules' DLQ on the local platform", () => {
+  const ETA_GROUP = etaScheduleGroupName(LOCAL_STAGE);
+  const firedAt = '2026-11-29T03:00:00Z';
+
+  /** Points a schedule at a queue that does not exist (as if its queue were deleted): its firings cannot be delivered. */
+  function breakTarget(groupName: string, name: string): void {
+    const schedule = platform.scheduler.get(groupName, name)!;
+    const goneUrl = schedule.target.url.replace(/[^/]+$/, 'bosun-local-gone');
+    platform.scheduler.add({ ...schedule, target: { ...schedule.target, url: goneUrl, arn: schedule.target.arn.replace(/[^:]+$/, 'bosun-local-gone') } });
+  }
+
+  const status = async () => JSON.parse((await bosun(['status', '--json', '--no-tasks', '--data-dir', DATA_DIR])).stdout) as { schedulesDlq?: { depth: number } };
+
+  it('dead-letters undeliverable firings with Scheduler\'s attributes, shows them in status and peek, and redrives each to its task\'s queue', async () => {
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 0 });
+
+    // GIVEN a periodic firing and a far ETA's firing that cannot reach their queue
+    breakTarget(GROUP, 'heartbeat');
+    const eta = new Date(Math.ceil((Date.now() + 6_000) / 1000) * 1000);
+    const far = await client.publish('email.send', { to: 'ada@example.com', subject: 'undeliverable' }, { eta });
+    breakTarget(ETA_GROUP, etaScheduleName(far.taskId));
+    const periodic = await platform.scheduler.fire(GROUP, 'heartbeat', Date.parse(firedAt));
+    const etaFiring = await platform.scheduler.fire(ETA_GROUP, etaScheduleName(far.taskId), eta.getTime());
+    expect([periodic.delivered, etaFiring.delivered]).toEqual([false, false]);
+
+    // THEN bosun status counts them, and bosun dlq peek schedules says what they are
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 2 });
+    const peeked = await bosun(['dlq', 'peek', 'schedules', '--json', '--data-dir', DATA_DIR]);
+    expect(peeked.code).toBe(0);
+    const { messages } = JSON.parse(peeked.stdout) as { messages: Array<Record<string, unknown>> };
+    const byTask = new Map(messages.map((message) => [message['taskId'], message]));
+    expect(byTask.get(`heartbeat@${firedAt}`)).toMatchObject({
+      taskName: 'demo.flaky',
+      deadReason: 'schedule-undelivered',
+      deadDetail: expect.stringMatching(/^(QueueDoesNotExist|AWS\.SimpleQueueService\.NonExistentQueue)/),
+      firing: { schedule: `${GROUP}/heartbeat`, executionId: periodic.executionId, retryAttempts: 2, targetArn: expect.stringMatching(/:bosun-local-gone$/) },
+    });
+    expect(byTask.get(far.taskId)).toMatchObject({
+      taskName: 'email.send',
+      deadReason: 'schedule-undelivered',
+      firing: { schedule: `${ETA_GROUP}/${etaScheduleName(far.taskId)}`, executionId: etaFiring.executionId },
+    });
+    const table = await bosun(['dlq', 'peek', 'schedules', '--data-dir', DATA_DIR]);
+    expect(table.stdout).toMatch(/^The schedules' DLQ: about 2 message\(s\); showing 2\n/);
+
+    // WHEN they are redriven: each goes to its task's queue (default), and runs once
+    const redriven = await bosun(['dlq', 'redrive', 'schedules', '--json', '--data-dir', DATA_DIR]);
+    expect(redriven.code).toBe(0);
+    const result = JSON.parse(redriven.stdout) as { redriven: number; firings: string[]; byDestination: Record<string, number>; failures: unknown[] };
+    expect(result).toMatchObject({ redriven: 2, failures: [] });
+    expect([...result.firings].sort()).toEqual([far.taskId, `heartbeat@${firedAt}`].sort());
+    expect(Object.entries(result.byDestination)).toEqual([[expect.stringMatching(/\/bosun-local-default$/), 2]]);
+    expect(await waitForStatus(`heartbeat@${firedAt}`, 'succeeded')).toMatchObject({ taskName: 'demo.flaky', attempts: 1 });
+    const done = await waitForStatus(far.taskId, 'succeeded');
+    expect(done.attempts).toBe(1);
+    expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(eta.getTime() - 1_000);
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 0 });
+  });
+});

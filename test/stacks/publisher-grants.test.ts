@@ -121,9 +121,9 @@ describe('the operator grants (bosun move, dlq redrive, --aws)', () => {
     for (const queue of queues) expect(allowed('sqs:SendMessage')).toContain(queue);
   });
 
-  it('grantRedrive allows the source actions on every DLQ and not on the task queues', () => {
+  it("grantRedrive allows the source actions on every DLQ, the schedules' DLQ included, and not on the task queues", () => {
     const { platform, allowed } = operator((platform, role) => platform.grantRedrive(role));
-    const dlqs = platform.taskQueues.map((q) => `${idOf(platform, q.deadLetterQueue)}.Arn`);
+    const dlqs = [...platform.taskQueues.map((q) => q.deadLetterQueue), platform.schedules.deadLetterQueue].map((dlq) => `${idOf(platform, dlq)}.Arn`);
     for (const action of QUEUE_MOVER_AWS_ACCESS.source) expect(allowed(action).sort()).toEqual([...dlqs].sort());
     expect(allowed('dynamodb:UpdateItem')).toEqual([`${idOf(platform, platform.taskState.table)}.Arn`]);
   });
