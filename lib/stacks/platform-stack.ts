@@ -1,12 +1,13 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { type Construct } from 'constructs';
+import { Construct } from 'constructs';
 import {
   EnvVar,
   PRODUCER_AWS_ACCESS,
   QUEUE_MOVER_AWS_ACCESS,
   STACK_OUTPUTS_AWS_ACCESS,
+  STATUS_AWS_ACCESS,
   StackOutput,
   defaultRoutingDocument,
   etaScheduleGroupName,
@@ -262,6 +263,31 @@ export class PlatformStack extends Stack {
    */
   public grantReadOutputs(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({ grantee, actions: [...STACK_OUTPUTS_AWS_ACCESS.stack], resourceArns: [this.stackId] });
+  }
+
+  /**
+   * Grants what `bosun status --aws` calls (`STATUS_AWS_ACCESS`): the depths of every task queue, every DLQ and the
+   * schedules' DLQ, a scan of the task-state table, each queue's event source mappings (their state: enabled or
+   * paused) and the age of the oldest message — the last two on `*`, since IAM cannot scope them — plus reading the
+   * stack outputs (`grantReadOutputs`).
+   *
+   * @example
+   * platform.grantReadStatus(onCallRole);
+   */
+  public grantReadStatus(grantee: IGrantable): Grant {
+    if (Construct.isConstruct(grantee)) {
+      Validations.of(grantee).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `bosun status calls ${STATUS_AWS_ACCESS.anyResource.join(' and ')}, which support no resource-level permissions; they only read (mapping states, SQS metrics).`,
+      });
+    }
+    const queues = [...this.taskQueues.flatMap((queue) => [queue.queue, queue.deadLetterQueue]), this.schedules.deadLetterQueue];
+    return [
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.queues], resourceArns: queues.map((queue) => queue.queueArn) }),
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.table], resourceArns: [this.taskState.table.tableArn] }),
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.anyResource], resourceArns: ['*'] }),
+      this.grantReadOutputs(grantee),
+    ].reduce((all, grant) => all.combine(grant));
   }
 
   private grantMoveSource(grantee: IGrantable, source: IQueue): Grant {
