@@ -4,7 +4,7 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { EnvelopeInvalidError, Limits, MessageAttribute, type TaskEnvelope, parseEnvelope } from '../lib/contract';
+import { EnvelopeInvalidError, Limits, MessageAttribute, SCHEDULES_DLQ_NAME, type TaskEnvelope, parseEnvelope } from '../lib/contract';
 import type { CliClients } from './clients';
 import { CliQueueWithoutDlqError } from './errors';
 import { type Platform, type PlatformQueue, findQueue } from './platform';
@@ -12,20 +12,40 @@ import { type Platform, type PlatformQueue, findQueue } from './platform';
 /** Long-poll wait of each DLQ receive, seconds: long polling asks every SQS server, so an empty answer means empty. */
 const RECEIVE_WAIT_SECONDS = 1;
 
-/** A platform queue that has a DLQ. */
-export type QueueWithDlq = PlatformQueue & { readonly dlqUrl: string };
+/**
+ * A DLQ the CLI reads: a platform queue's (`kind: 'queue'`, whose messages go back to `queue.url`), or the schedules'
+ * (`kind: 'schedules'`, firings Scheduler could not deliver, each going back to its task's queue).
+ */
+export type DeadLetterSource =
+  | (PlatformQueue & { readonly kind: 'queue'; readonly dlqUrl: string })
+  | { readonly kind: 'schedules'; readonly name: typeof SCHEDULES_DLQ_NAME; readonly dlqUrl: string };
 
 /**
- * The queue `queueName` of the platform, which must have a DLQ.
+ * The DLQ `queueName` names: the DLQ of that queue of the platform, or, for `schedules`, the schedules' DLQ.
  *
- * @throws CliQueueWithoutDlqError when the platform's outputs name no DLQ for it.
+ * @throws CliQueueUnknownError for a name that is neither; CliQueueWithoutDlqError when the outputs name no such DLQ.
  * @example
  * const { dlqUrl } = dlqOf(platform, 'default');
+ * const schedules = dlqOf(platform, 'schedules');
  */
-export function dlqOf(platform: Platform, queueName: string): QueueWithDlq {
+export function dlqOf(platform: Platform, queueName: string): DeadLetterSource {
+  if (queueName === SCHEDULES_DLQ_NAME && !platform.queues.some((queue) => queue.name === queueName)) {
+    if (platform.schedulesDlqUrl === undefined) throw new CliQueueWithoutDlqError(queueName);
+    return { kind: 'schedules', name: SCHEDULES_DLQ_NAME, dlqUrl: platform.schedulesDlqUrl };
+  }
   const queue = findQueue(platform, queueName);
   if (queue.dlqUrl === undefined) throw new CliQueueWithoutDlqError(queueName);
-  return { ...queue, dlqUrl: queue.dlqUrl };
+  return { ...queue, kind: 'queue', dlqUrl: queue.dlqUrl };
+}
+
+/**
+ * How people read a DLQ's name: `the DLQ of default`, or `the schedules' DLQ`.
+ *
+ * @example
+ * `redrove 3 message(s) from ${dlqLabel('schedules')}`
+ */
+export function dlqLabel(name: string): string {
+  return name === SCHEDULES_DLQ_NAME ? "the schedules' DLQ" : `the DLQ of ${name}`;
 }
 
 /** The string value of a message attribute. */

@@ -1,11 +1,11 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { type DeadReason, MessageAttribute } from '../lib/contract';
+import { type DeadReason, MessageAttribute, SchedulerDeadLetterAttribute } from '../lib/contract';
 import { MAX_MOVE_CONCURRENCY } from '../lib/aws/queue-mover';
 import { parseNonNegativeInteger, parsePositiveNumber } from './arguments';
 import type { CliClients } from './clients';
 import { CliUsageError } from './errors';
-import { attribute, dlqCounts, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
+import { attribute, dlqCounts, dlqLabel, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
 import { formatDuration, renderJson, renderTable, startProgress } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
@@ -24,8 +24,11 @@ export interface DeadMessage {
   readonly messageId: string;
   readonly taskId?: string;
   readonly taskName?: string;
-  /** Why it is dead: the runtime's `Bosun.DeadReason`, or `receive-count-exceeded` when SQS's redrive moved it. */
-  readonly deadReason: DeadReason | string;
+  /**
+   * Why it is dead: the runtime's `Bosun.DeadReason`, `receive-count-exceeded` when SQS's redrive moved it, or
+   * `schedule-undelivered` for a firing Scheduler could not deliver (see `firing`).
+   */
+  readonly deadReason: DeadReason | 'schedule-undelivered' | string;
   readonly deadDetail?: string;
   /** Attempts used (`Bosun.Attempts`), when the runtime recorded them. */
   readonly attempts?: number;
@@ -35,12 +38,44 @@ export interface DeadMessage {
   readonly ageMs?: number;
   /** Queue the message came from (`Bosun.SourceQueue`), when recorded. */
   readonly sourceQueue?: string;
+  /** A firing Scheduler could not deliver, from its dead-letter attributes (the schedules' DLQ). */
+  readonly firing?: UndeliveredFiring;
   /** Why the body is not a readable envelope, when it is not. */
   readonly unreadable?: string;
   /** The claim-check reference, when the payload is in S3 (`--show-payload`). */
   readonly claimCheck?: { readonly bucket: string; readonly key: string; readonly bytes: number };
   /** The inline payload (`--show-payload` only). */
   readonly payload?: unknown;
+}
+
+/** What Scheduler's attributes say of a firing it dead-lettered. */
+export interface UndeliveredFiring {
+  /** Schedule group and name (`bosun-dev-periodic/heartbeat`, `bosun-dev-eta/eta.<taskId>`), from `SCHEDULE_ARN`. */
+  readonly schedule: string;
+  readonly executionId?: string;
+  /** `ERROR_CODE` of the last delivery attempt. */
+  readonly errorCode?: string;
+  /** Retries Scheduler made (`RETRY_ATTEMPTS`). */
+  readonly retryAttempts?: number;
+  /** The queue it could not reach (`TARGET_ARN`). */
+  readonly targetArn?: string;
+}
+
+function firingOf(message: Message): UndeliveredFiring | undefined {
+  const A = SchedulerDeadLetterAttribute;
+  const scheduleArn = attribute(message, A.SCHEDULE_ARN);
+  if (scheduleArn === undefined) return undefined;
+  const executionId = attribute(message, A.EXECUTION_ID);
+  const errorCode = attribute(message, A.ERROR_CODE);
+  const retries = Number(attribute(message, A.RETRY_ATTEMPTS));
+  const targetArn = attribute(message, A.TARGET_ARN);
+  return {
+    schedule: scheduleArn.slice(scheduleArn.indexOf(':schedule/') + ':schedule/'.length),
+    ...(executionId === undefined ? {} : { executionId }),
+    ...(errorCode === undefined ? {} : { errorCode }),
+    ...(Number.isSafeInteger(retries) && attribute(message, A.RETRY_ATTEMPTS) !== undefined ? { retryAttempts: retries } : {}),
+    ...(targetArn === undefined ? {} : { targetArn }),
+  };
 }
 
 /** What `dlq peek` reports. */
@@ -59,11 +94,15 @@ function describeDeadMessage(message: Message, now: number, showPayload: boolean
   const attempts = Number(attribute(message, MessageAttribute.ATTEMPTS));
   const taskId = envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
   const taskName = taskNameOf(message, body);
-  const deadDetail = attribute(message, MessageAttribute.DEAD_DETAIL);
+  const firing = firingOf(message);
+  const errorMessage = attribute(message, SchedulerDeadLetterAttribute.ERROR_MESSAGE);
+  const deadDetail =
+    attribute(message, MessageAttribute.DEAD_DETAIL) ??
+    (firing === undefined ? undefined : `${firing.errorCode ?? 'error'}${errorMessage === undefined ? '' : `: ${errorMessage}`}`);
   const sourceQueue = attribute(message, MessageAttribute.SOURCE_QUEUE);
   return {
     messageId: message.MessageId ?? '',
-    deadReason: attribute(message, MessageAttribute.DEAD_REASON) ?? 'receive-count-exceeded',
+    deadReason: attribute(message, MessageAttribute.DEAD_REASON) ?? (firing === undefined ? 'receive-count-exceeded' : 'schedule-undelivered'),
     receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 0),
     ...(taskId === undefined ? {} : { taskId }),
     ...(taskName === undefined ? {} : { taskName }),
@@ -71,6 +110,7 @@ function describeDeadMessage(message: Message, now: number, showPayload: boolean
     ...(Number.isFinite(attempts) && attribute(message, MessageAttribute.ATTEMPTS) !== undefined ? { attempts } : {}),
     ...(Number.isFinite(sentAt) ? { ageMs: Math.max(0, now - sentAt) } : {}),
     ...(sourceQueue === undefined ? {} : { sourceQueue }),
+    ...(firing === undefined ? {} : { firing }),
     ...(body.unreadable === undefined ? {} : { unreadable: body.unreadable }),
     ...(showPayload && envelope?.claimCheck !== undefined
       ? { claimCheck: { bucket: envelope.claimCheck.bucket, key: envelope.claimCheck.key, bytes: envelope.claimCheck.bytes } }
@@ -136,15 +176,17 @@ export async function peekDeadLetters(
  * io.write(renderPeek(result, false, io.columns));
  */
 export function renderPeek(result: PeekResult, showPayload: boolean, width?: number): string {
-  const heading = `DLQ of ${result.queue}: about ${result.approximateDepth} message(s); showing ${result.messages.length}\n`;
+  const label = dlqLabel(result.queue);
+  const heading = `${label[0]!.toUpperCase()}${label.slice(1)}: about ${result.approximateDepth} message(s); showing ${result.messages.length}\n`;
   if (result.messages.length === 0) return heading;
+  const firings = result.messages.some((message) => message.firing !== undefined);
   const table = renderTable(
-    ['task', 'task id', 'reason', 'attempts', 'age', 'detail'],
+    ['task', 'task id', 'reason', firings ? 'schedule' : 'attempts', 'age', 'detail'],
     result.messages.map((message) => [
       message.taskName ?? '?',
       message.taskId ?? '?',
       message.deadReason,
-      message.attempts,
+      firings ? (message.firing === undefined ? '-' : `${message.firing.schedule} (${message.firing.retryAttempts ?? '?'} retries)`) : message.attempts,
       formatDuration(message.ageMs),
       message.unreadable ?? message.deadDetail,
     ]),
@@ -189,7 +231,7 @@ export function registerDlqCommands(program: Command, session: CliSession): void
     dlq
       .command('peek')
       .description('Show dead messages (task, id, reason, attempts, age) without removing them.')
-      .argument('<queue>', 'queue name, for example default')
+      .argument('<queue>', "queue name, for example default, or schedules for the schedules' DLQ (firings Scheduler could not deliver)")
       .option('--max <n>', 'most messages to show', parseNonNegativeInteger, DEFAULT_PEEK_MAX)
       .option('--show-payload', 'also print inline payloads and claim-check references', false),
   ).action(async (queueName: string, options: PeekCommandOptions) => {
@@ -205,7 +247,7 @@ export function registerDlqCommands(program: Command, session: CliSession): void
         'Send the messages dead-lettered before the start back to their source queue with a fresh set of attempts; ' +
           'a message leaves the DLQ only after its copy is sent (or its task is found alive or finished).',
       )
-      .argument('<queue>', 'queue name, for example default')
+      .argument('<queue>', "queue name, for example default, or schedules (each firing goes to its task's queue)")
       .option('--task <name>', 'only messages of this task name (others stay in the DLQ)')
       .option('--rate <n>', 'most messages per second', parsePositiveNumber, DEFAULT_REDRIVE_RATE)
       .option('--max <n>', 'most messages to redrive', parseNonNegativeInteger)

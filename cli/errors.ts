@@ -1,4 +1,4 @@
-import { BosunError } from '../lib/contract';
+import { BosunError, SCHEDULES_DLQ_NAME, StackOutput } from '../lib/contract';
 import { EtaTooFarError, PayloadInvalidError, PayloadTooLargeError, TaskUnknownError } from '../lib/sdk/errors';
 
 /** Exit status of a command that failed or found nothing. */
@@ -188,7 +188,11 @@ export class CliQueueWithoutDlqError extends CliError {
   public override readonly name = 'CliQueueWithoutDlqError';
 
   public constructor(public readonly queueName: string) {
-    super(`queue "${queueName}" has no DLQ in this platform's outputs`);
+    super(
+      queueName === SCHEDULES_DLQ_NAME
+        ? `this platform's outputs name no schedules DLQ (${StackOutput.SCHEDULES_DLQ_URL}): deploy (or restart the local platform) with this version of Bosun`
+        : `queue "${queueName}" has no DLQ in this platform's outputs`,
+    );
   }
 }
 

@@ -75,6 +75,8 @@ export interface Platform {
   readonly iam?: LocalPlatformIam;
   /** Legacy-system queue URL, when the platform has one. */
   readonly legacyQueueUrl?: string;
+  /** URL of the DLQ of schedule firings Scheduler could not deliver, when the outputs carry it. */
+  readonly schedulesDlqUrl?: string;
   /** The raw stack outputs, for the SDK's `taskClientOptionsFromOutputs`. */
   readonly outputs: Readonly<Record<string, string>>;
 }
@@ -121,6 +123,7 @@ export function platformFromOutputs(outputs: Readonly<Record<string, string>>, m
     ...(meta.iam === undefined ? {} : { iam: meta.iam }),
     ...(parsed.bucketName === undefined ? {} : { bucketName: parsed.bucketName }),
     ...(parsed.legacyQueueUrl === undefined ? {} : { legacyQueueUrl: parsed.legacyQueueUrl }),
+    ...(parsed.schedulesDlqUrl === undefined ? {} : { schedulesDlqUrl: parsed.schedulesDlqUrl }),
     ...(parsed.appConfig === undefined ? {} : { appConfig: parsed.appConfig }),
   };
 }

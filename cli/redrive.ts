@@ -6,13 +6,14 @@ import {
   DEAD_REASONS,
   type DeadReason,
   MessageAttribute,
+  SchedulerDeadLetterAttribute,
   type TaskEnvelope,
   type TaskStatus,
   isTerminalStatus,
   serializeEnvelope,
 } from '../lib/contract';
 import { type CliClients, taskStateStore } from './clients';
-import { type QueueWithDlq, type ReadBody, attribute, dlqOf, readBody, taskNameOf } from './dead-letters';
+import { type DeadLetterSource, type ReadBody, attribute, dlqLabel, dlqOf, readBody, taskNameOf } from './dead-letters';
 import type { Platform } from './platform';
 
 /** Seconds a redrive holds a received message (the ones it sends, and the ones it leaves, put back at the end). */
@@ -81,6 +82,8 @@ export interface RedriveResult {
   readonly stateMissing: readonly string[];
   /** Live tasks whose newest copy SQS's own redrive policy moved to the DLQ (no `Bosun.DeadReason`): sent back. */
   readonly movedBySqs: readonly string[];
+  /** Schedules' DLQ: tasks of firings Scheduler could not deliver, sent to their task's queue (no state yet, or still `scheduled`). */
+  readonly firings: readonly string[];
   /** Messages sent, per destination queue URL. */
   readonly byDestination: Readonly<Record<string, number>>;
   /** Bodies that were not readable envelopes, sent back unchanged. */
@@ -98,7 +101,7 @@ export interface RedriveResult {
 type Plan =
   | {
       readonly kind: 'send';
-      readonly why: 'reopened' | 'resend' | 'no-state' | 'moved-by-sqs' | 'unreadable';
+      readonly why: 'reopened' | 'resend' | 'no-state' | 'moved-by-sqs' | 'unreadable' | 'firing';
       readonly body: string;
       /** The reopen to undo if the send certainly failed. */
       readonly reopened?: Extract<ReopenResult, { kind: 'reopened' }>;
@@ -106,10 +109,13 @@ type Plan =
   | { readonly kind: 'redundant'; readonly taskId: string; readonly status: TaskStatus }
   | { readonly kind: 'failed'; readonly error: string };
 
+/** Scheduler's attributes on a dead-lettered firing: stripped from the copy, as Bosun's own dead-letter attributes are. */
+const SCHEDULER_DEAD_LETTER_ATTRIBUTES: ReadonlySet<string> = new Set<string>(Object.values(SchedulerDeadLetterAttribute));
+
 function redriveAttributes(message: Message): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (DEAD_LETTER_ATTRIBUTES.has(name) || value.DataType === undefined) continue;
+    if (DEAD_LETTER_ATTRIBUTES.has(name) || SCHEDULER_DEAD_LETTER_ATTRIBUTES.has(name) || value.DataType === undefined) continue;
     attributes[name] = {
       DataType: value.DataType,
       ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
@@ -124,16 +130,25 @@ function lastPathSegment(url: string): string {
 }
 
 /**
- * Where a dead message goes back to: the platform queue named by its `Bosun.SourceQueue` attribute (matched by URL
- * or queue name, so only a queue of this platform is ever a target), else the queue whose DLQ it is in.
+ * Where a dead message goes back to. From a queue's DLQ: the platform queue named by its `Bosun.SourceQueue`
+ * attribute (matched by URL or queue name, so only a queue of this platform is ever a target), else the queue whose
+ * DLQ it is in. From the schedules' DLQ: its task's queue — the Bosun queue its envelope was routed to, else the
+ * queue of the firing's `TARGET_ARN` — and undefined when neither is a queue of this platform.
  */
-function destinationOf(platform: Platform, queue: QueueWithDlq, message: Message): string {
-  const source = attribute(message, MessageAttribute.SOURCE_QUEUE);
-  if (source === undefined) return queue.url;
+function destinationOf(platform: Platform, source: DeadLetterSource, message: Message, envelope: TaskEnvelope | undefined): string | undefined {
+  if (source.kind === 'schedules') {
+    const routed = platform.queues.find((candidate) => candidate.name === envelope?.route?.destination);
+    if (routed !== undefined) return routed.url;
+    const target = attribute(message, SchedulerDeadLetterAttribute.TARGET_ARN);
+    const targetName = target?.split(':').pop();
+    return platform.queues.find((candidate) => candidate.arn === target || lastPathSegment(candidate.url) === targetName)?.url;
+  }
+  const sourceQueue = attribute(message, MessageAttribute.SOURCE_QUEUE);
+  if (sourceQueue === undefined) return source.url;
   const match = platform.queues.find(
-    (candidate) => candidate.url === source || lastPathSegment(candidate.url) === lastPathSegment(source),
+    (candidate) => candidate.url === sourceQueue || lastPathSegment(candidate.url) === lastPathSegment(sourceQueue),
   );
-  return match?.url ?? queue.url;
+  return match?.url ?? source.url;
 }
 
 function deadReasonOf(message: Message): DeadReason {
@@ -226,6 +241,7 @@ export async function redriveDeadLetters(
 ): Promise<RedriveResult> {
   const queue = dlqOf(platform, queueName);
   const state = taskStateStore(platform, clients);
+  const firings: string[] = [];
   /** Tasks this run took one message of: a second message of the same task is deferred to the end. */
   const handledTasks = new Set<string>();
   /**
@@ -277,6 +293,13 @@ export async function redriveDeadLetters(
     const taskKey = taskKeyOf(message, body);
     if (handledTasks.has(taskKey)) return { kind: 'defer' };
     handledTasks.add(taskKey);
+    // Decided before any state write: a firing whose task's queue this platform does not have stays in the DLQ.
+    const destination = destinationOf(platform, queue, message, body.envelope);
+    if (destination === undefined) {
+      const target = attribute(message, SchedulerDeadLetterAttribute.TARGET_ARN) ?? 'none';
+      const routed = body.envelope?.route?.destination ?? 'none';
+      return { kind: 'fail', error: `no queue of this platform for this firing (routed to ${routed}, target ${target})`, ...label };
+    }
     let plan: Plan;
     try {
       plan =
@@ -286,6 +309,10 @@ export async function redriveDeadLetters(
     } catch (error) {
       plan = { kind: 'failed', error: describeError(error) };
     }
+    // A firing never reached a queue: its task has no state yet (periodic) or is still `scheduled` (far ETA).
+    if (queue.kind === 'schedules' && plan.kind === 'send' && (plan.why === 'no-state' || plan.why === 'moved-by-sqs')) {
+      plan = { ...plan, why: 'firing' };
+    }
     if (plan.kind === 'failed') return { kind: 'fail', error: plan.error, ...label };
     if (plan.kind === 'redundant') {
       const copy: RedundantCopy = { messageId, taskId: plan.taskId, status: plan.status };
@@ -294,7 +321,7 @@ export async function redriveDeadLetters(
     const sendPlan = plan;
     return {
       kind: 'send',
-      queueUrl: destinationOf(platform, queue, message),
+      queueUrl: destination,
       body: sendPlan.body,
       attributes: redriveAttributes(message),
       ...label,
@@ -317,6 +344,9 @@ export async function redriveDeadLetters(
             break;
           case 'moved-by-sqs':
             movedBySqs.push(taskId ?? messageId);
+            break;
+          case 'firing':
+            firings.push(taskId ?? messageId);
             break;
         }
       },
@@ -371,6 +401,7 @@ export async function redriveDeadLetters(
     redundant,
     stateMissing,
     movedBySqs,
+    firings,
     byDestination: run.byDestination,
     unreadable,
     leftForNextRun: run.leftForNextRun,
@@ -396,7 +427,7 @@ function listed(ids: readonly string[]): string {
 export function renderRedrive(result: RedriveResult): string {
   const scope = result.taskName === undefined ? 'every task' : `task ${result.taskName}`;
   const lines = [
-    `redrove ${result.redriven} message(s) of ${scope} from the DLQ of ${result.queue} ` +
+    `redrove ${result.redriven} message(s) of ${scope} from ${dlqLabel(result.queue)} ` +
       `(snapshot: about ${result.snapshot} message(s) dead-lettered before ${result.startedAt})`,
     ...Object.entries(result.byDestination).map(([url, count]) => `  ${count} to ${url}`),
     `task states reopened from dead to queued: ${result.stateReset}`,
@@ -406,6 +437,9 @@ export function renderRedrive(result: RedriveResult): string {
   }
   if (result.stateMissing.length > 0) {
     lines.push(`no task state recorded, sent back with fresh attempts: ${result.stateMissing.length} (${listed(result.stateMissing)})`);
+  }
+  if (result.firings.length > 0) {
+    lines.push(`undelivered schedule firings sent to their task's queue: ${result.firings.length} (${listed(result.firings)})`);
   }
   if (result.movedBySqs.length > 0) {
     lines.push(`live tasks whose copy SQS moved to the DLQ, sent back: ${result.movedBySqs.length} (${listed(result.movedBySqs)})`);

@@ -1,4 +1,5 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Command } from 'commander';
@@ -40,6 +41,15 @@ export interface QueueStatus {
   readonly oldestMessageAgeSeconds?: number;
   /** The DLQ's URL and depth (visible + in flight), when the queue has a DLQ. */
   readonly dlq?: { readonly url: string; readonly depth: number };
+  /**
+   * Whether consumers take tasks from the queue, from its event source mappings (`ListEventSourceMappings`):
+   * `enabled`, `paused` (every mapping `Disabled`, as `bosun pause` leaves it), `no consumer` (no mapping), the
+   * mappings' states while they change (`Disabling`, `Enabling`, … lowercased), or `unknown (<error>)` when Lambda
+   * could not be asked. Absent when there is no mapping API (a local platform started before it existed).
+   */
+  readonly consumption?: string;
+  /** The event source mappings read, with Lambda's state of each. */
+  readonly mappings?: readonly { readonly uuid: string; readonly state: string }[];
 }
 
 /** Task counts from the task-state table. */
@@ -69,6 +79,11 @@ export interface StatusReport {
   readonly stage: string;
   readonly region: string;
   readonly queues: readonly QueueStatus[];
+  /**
+   * The schedules' DLQ — firings of periodic tasks and far ETAs that Scheduler could not deliver — with its depth
+   * (visible + in flight), when the outputs name it (`bosun dlq peek schedules` shows them).
+   */
+  readonly schedulesDlq?: { readonly url: string; readonly depth: number };
   readonly tasks: TaskCounts;
   /** IAM enforcement, for a local platform that reports it. */
   readonly iam?: IamStatus;
@@ -144,19 +159,55 @@ const DEPTH_ATTRIBUTES: QueueAttributeName[] = [
   'ApproximateNumberOfMessages',
   'ApproximateNumberOfMessagesNotVisible',
   'ApproximateNumberOfMessagesDelayed',
+  // The ARN event source mappings are listed by: read in the same call.
+  'QueueArn',
 ];
 
 async function queueDepths(
   clients: CliClients,
   url: string,
-): Promise<{ visible: number; inFlight: number; delayed: number }> {
+): Promise<{ visible: number; inFlight: number; delayed: number; arn: string | undefined }> {
   const response = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: DEPTH_ATTRIBUTES }));
   const read = (name: QueueAttributeName): number => Number(response.Attributes?.[name] ?? 0);
   return {
     visible: read('ApproximateNumberOfMessages'),
     inFlight: read('ApproximateNumberOfMessagesNotVisible'),
     delayed: read('ApproximateNumberOfMessagesDelayed'),
+    arn: response.Attributes?.QueueArn,
   };
+}
+
+/**
+ * A queue's consumption state from its event source mappings (`ListEventSourceMappings` by the queue's ARN, which
+ * IAM cannot scope to a resource). A refused or failed call is reported in the state, not thrown: the rest of the
+ * status is still worth showing.
+ */
+async function consumptionOf(
+  clients: CliClients,
+  arn: string | undefined,
+): Promise<Pick<QueueStatus, 'consumption' | 'mappings'>> {
+  const lambda = clients.lambda;
+  if (lambda === undefined) return {};
+  if (arn === undefined) return { consumption: 'unknown (the queue reported no ARN)' };
+  const mappings: { uuid: string; state: string }[] = [];
+  try {
+    let marker: string | undefined;
+    do {
+      const page = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: arn, ...(marker === undefined ? {} : { Marker: marker }) }));
+      mappings.push(...(page.EventSourceMappings ?? []).map((mapping) => ({ uuid: mapping.UUID ?? '', state: mapping.State ?? 'unknown' })));
+      marker = page.NextMarker;
+    } while (marker !== undefined);
+  } catch (error) {
+    return { consumption: `unknown (${(error as Error).name})` };
+  }
+  const states = [...new Set(mappings.map((mapping) => mapping.state))];
+  const only = states.length === 1 ? states[0] : undefined;
+  let consumption: string;
+  if (mappings.length === 0) consumption = 'no consumer';
+  else if (only === 'Enabled') consumption = 'enabled';
+  else if (only === 'Disabled') consumption = 'paused';
+  else consumption = states.map((state) => state.toLowerCase()).join(', ');
+  return { consumption, mappings };
 }
 
 interface ScanResult {
@@ -228,13 +279,14 @@ export async function collectStatus(
   );
   const queues = await Promise.all(
     platform.queues.map(async (queue): Promise<QueueStatus> => {
-      const depths = await queueDepths(clients, queue.url);
+      const { arn, ...depths } = await queueDepths(clients, queue.url);
       const dlqDepths = queue.dlqUrl === undefined ? undefined : await queueDepths(clients, queue.dlqUrl);
       const oldest = scan?.oldest.get(queue.name);
       return {
         name: queue.name,
         url: queue.url,
         ...depths,
+        ...(await consumptionOf(clients, arn ?? queue.arn)),
         ...(oldest === undefined ? {} : { oldestWaitingAgeMs: Math.max(0, now - oldest[0]), oldestWaitingTaskId: oldest[1] }),
         ...(ages.has(queue.url) ? { oldestMessageAgeSeconds: ages.get(queue.url) as number } : {}),
         ...(queue.dlqUrl === undefined || dlqDepths === undefined
@@ -243,11 +295,16 @@ export async function collectStatus(
       };
     }),
   );
+  const schedulesDlq =
+    platform.schedulesDlqUrl === undefined ? undefined : await queueDepths(clients, platform.schedulesDlqUrl);
   return {
     target: platform.target,
     stage: platform.stage,
     region: platform.region,
     queues,
+    ...(schedulesDlq === undefined || platform.schedulesDlqUrl === undefined
+      ? {}
+      : { schedulesDlq: { url: platform.schedulesDlqUrl, depth: schedulesDlq.visible + schedulesDlq.inFlight + schedulesDlq.delayed } }),
     tasks: scan?.counts ?? { scanned: false, items: 0, truncated: false, byStatus: {} },
     ...(platform.iam === undefined ? {} : { iam: iamStatus(platform.iam) }),
   };
@@ -277,6 +334,7 @@ export function renderStatus(report: StatusReport, width?: number): string {
       ...(withMetric ? ['oldest message (SQS)'] : []),
       'oldest waiting task',
       'DLQ depth',
+      'consumers',
     ],
     report.queues.map((queue) => [
       queue.name,
@@ -288,15 +346,20 @@ export function renderStatus(report: StatusReport, width?: number): string {
         : []),
       report.tasks.scanned ? (queue.oldestWaitingAgeMs === undefined ? '-' : formatDuration(queue.oldestWaitingAgeMs)) : 'n/a',
       queue.dlq?.depth ?? 'no DLQ',
+      queue.consumption ?? 'n/a',
     ]),
     width,
   );
-  if (!report.tasks.scanned) return `${heading}${queueTable}tasks: not counted (--no-tasks)\n`;
+  const schedules =
+    report.schedulesDlq === undefined
+      ? ''
+      : `schedules DLQ depth: ${report.schedulesDlq.depth}${report.schedulesDlq.depth > 0 ? ' firing(s) Scheduler could not deliver (bosun dlq peek schedules)' : ''}\n`;
+  if (!report.tasks.scanned) return `${heading}${queueTable}${schedules}tasks: not counted (--no-tasks)\n`;
   const statusRows = Object.entries(report.tasks.byStatus).map(([status, count]) => [status, count]);
   const note = report.tasks.truncated
     ? `counted the first ${report.tasks.items} tasks only (raise --scan-limit to count more)\n`
     : `${report.tasks.items} tasks in the table\n`;
-  return `${heading}${queueTable}${renderTable(['status', 'tasks'], statusRows, width)}${note}`;
+  return `${heading}${queueTable}${schedules}${renderTable(['status', 'tasks'], statusRows, width)}${note}`;
 }
 
 interface StatusOptions extends TargetOptions {
@@ -315,7 +378,7 @@ export function registerStatusCommand(program: Command, session: CliSession): vo
     program
       .command('status')
       .description(
-        'Show each queue (visible, in flight, delayed, age of the oldest waiting task), each DLQ depth, and task counts by status.',
+        "Show each queue (visible, in flight, delayed, age of the oldest waiting task, consumers enabled or paused), each DLQ depth, the schedules' DLQ depth, and task counts by status.",
       )
       .option('--no-tasks', 'skip reading the task table (no counts, no waiting ages)')
       .option('--scan-limit <n>', 'most task items to read for the counts', parseNonNegativeInteger, DEFAULT_SCAN_LIMIT),

@@ -15,6 +15,19 @@ function integer(flag: string, min: number, max: number): (value: string) => num
   };
 }
 
+/** Fastest schedule clock `--schedule-speed` accepts: a day of schedule time per second. */
+const MAX_SCHEDULE_SPEED = 86_400;
+
+function scheduleSpeed(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(parsed > 0) || parsed > MAX_SCHEDULE_SPEED) {
+    throw new InvalidArgumentError(
+      `--schedule-speed must be a number greater than 0 and at most ${MAX_SCHEDULE_SPEED}, such as 60 for a minute of schedule time per second (given ${value})`,
+    );
+  }
+  return parsed;
+}
+
 /** What commander parses from the flags {@link addLocalPlatformOptions} adds. */
 interface ParsedLocalPlatformFlags {
   readonly dataDir: string;
@@ -27,6 +40,7 @@ interface ParsedLocalPlatformFlags {
   readonly visibilityTimeoutSeconds?: number;
   readonly functionTimeoutSeconds?: number;
   readonly maxConcurrency?: number;
+  readonly scheduleSpeed?: number;
   readonly forceSynth: boolean;
   readonly iam: boolean;
   // The names `bosun dev` used before the two commands shared one definition, kept as hidden aliases.
@@ -73,6 +87,11 @@ export function addLocalPlatformOptions(command: Command): Command {
         integer('--max-concurrency', 1, Limits.ESM_MAX_MAX_CONCURRENCY),
       ),
     )
+    .addOption(
+      new Option('--schedule-speed <factor>', 'run the local scheduler this many times faster than real time (60: a minute per second)').argParser(
+        scheduleSpeed,
+      ),
+    )
     .addOption(new Option('--force-synth', 'synthesize even if the sources did not change').default(false))
     .addOption(new Option('--no-iam', "do not enforce the template's IAM on the consumers' calls (enforced by default)"))
     .addOption(
@@ -114,5 +133,6 @@ export function localPlatformOptionsOf(command: Command): RunLocalPlatformOption
     ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
     ...(functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds }),
     ...(o.maxConcurrency === undefined ? {} : { maxConcurrency: o.maxConcurrency }),
+    ...(o.scheduleSpeed === undefined ? {} : { scheduleSpeed: o.scheduleSpeed }),
   };
 }

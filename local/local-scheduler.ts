@@ -1,8 +1,13 @@
-import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type MessageAttributeValue, type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ScheduleExpressionInvalidError, parseScheduleExpression, substituteSchedulerContext } from '../lib/contract';
+import {
+  ScheduleExpressionInvalidError,
+  SchedulerDeadLetterAttribute,
+  parseScheduleExpression,
+  substituteSchedulerContext,
+} from '../lib/contract';
 import { isKnownTimeZone, nextFirings } from '../lib/schedules/next-firings';
 
 /** Where the local scheduler reads the time. Inject one to fire schedules in seconds instead of days. */
@@ -74,6 +79,11 @@ export interface LocalSchedulerOptions {
   readonly log?: (line: string) => void;
 }
 
+/** Tries of a firing's delivery (the first and two retries) before it goes to the schedule's DLQ. */
+const DELIVERY_TRIES = 3;
+/** Longest `ERROR_MESSAGE` the local scheduler writes on a dead-lettered firing. */
+const MAX_ERROR_MESSAGE_CHARS = 256;
+
 const key = (groupName: string, name: string): string => `${groupName}/${name}`;
 const isoSeconds = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
@@ -95,7 +105,9 @@ class SchedulerApiError extends Error {
  * DeleteSchedule, ListSchedules, REST-JSON on 127.0.0.1) for the real `@aws-sdk/client-scheduler`.
  *
  * Unlike Scheduler it fires at the scheduled second, ignoring the flexible window and its up-to-a-minute jitter, and
- * retries a failed send twice before the DLQ.
+ * retries a failed send twice (not by the schedule's retry policy) before the DLQ, where it puts the firing as
+ * Scheduler does: the target input as the body, with Scheduler's dead-letter attributes (`ERROR_CODE`,
+ * `ERROR_MESSAGE`, `EXECUTION_ID`, `SCHEDULE_ARN`, `RETRY_ATTEMPTS`, `TARGET_ARN`).
  *
  * @example
  * const scheduler = new LocalScheduler({ sqs, region, accountId, queueUrls });
@@ -247,16 +259,36 @@ export class LocalScheduler {
       scheduleArn: this.arnOf(schedule.groupName, schedule.name),
     });
     let delivered = false;
-    for (let attempt = 0; attempt < 3 && !delivered; attempt += 1) {
+    let tries = 0;
+    let lastError: Error | undefined;
+    while (tries < DELIVERY_TRIES && !delivered) {
+      tries += 1;
       try {
         await this.options.sqs.send(new SendMessageCommand({ QueueUrl: schedule.target.url, MessageBody: body }));
         delivered = true;
       } catch (error) {
-        this.log(`scheduler: ${schedule.groupName}/${schedule.name} at ${scheduledTime}: send failed (${(error as Error).message})`);
+        lastError = error as Error;
+        this.log(`scheduler: ${schedule.groupName}/${schedule.name} at ${scheduledTime}: send failed (${lastError.name})`);
       }
     }
     if (!delivered && schedule.deadLetter !== undefined) {
-      await this.options.sqs.send(new SendMessageCommand({ QueueUrl: schedule.deadLetter.url, MessageBody: body }));
+      // As Scheduler does: the target input as the body, and why, which firing and how many retries as attributes.
+      const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+      const A = SchedulerDeadLetterAttribute;
+      await this.options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: schedule.deadLetter.url,
+          MessageBody: body,
+          MessageAttributes: {
+            [A.ERROR_CODE]: text(lastError?.name ?? 'Unknown'),
+            [A.ERROR_MESSAGE]: text((lastError?.message || 'the target refused the firing').slice(0, MAX_ERROR_MESSAGE_CHARS)),
+            [A.EXECUTION_ID]: text(executionId),
+            [A.SCHEDULE_ARN]: text(this.arnOf(schedule.groupName, schedule.name)),
+            [A.RETRY_ATTEMPTS]: text(String(tries - 1)),
+            [A.TARGET_ARN]: text(schedule.target.arn),
+          },
+        }),
+      );
     }
     const firing = { groupName: schedule.groupName, name: schedule.name, scheduledTime, executionId, delivered };
     this.fired.push(firing);

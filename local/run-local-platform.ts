@@ -5,6 +5,7 @@ import { LOCAL_CREDENTIALS } from './emulators';
 import { type DemoResult, type DemoTaskClient, runDemo } from './demo';
 import { createDemoClient } from './demo-client';
 import { type LocalPlatformOptions, type RunningLocalPlatform, startLocalPlatform } from './local-platform';
+import { acceleratedClock } from './local-scheduler';
 
 /** Options of {@link runLocalPlatform}: the platform's options plus what `npm start` does with it. */
 export interface RunLocalPlatformOptions extends LocalPlatformOptions {
@@ -14,6 +15,12 @@ export interface RunLocalPlatformOptions extends LocalPlatformOptions {
   readonly demo?: boolean;
   /** How long the demo waits for its tasks, in milliseconds. @default 90000 */
   readonly demoTimeoutMs?: number;
+  /**
+   * Runs the local scheduler this many times faster than the machine's clock (`acceleratedClock`), so periodic tasks
+   * fire in seconds: at 60 a minute of schedule time passes in a second, and `heartbeat` (every 5 minutes) fires
+   * every 5 s. Ignored when `scheduleClock` is given. Greater than 0. @default 1
+   */
+  readonly scheduleSpeed?: number;
   /** Where people-facing output goes. @default console.log */
   readonly print?: (text: string) => void;
   /** Resolves when the platform should stop (the default waits for SIGINT or SIGTERM). */
@@ -41,6 +48,20 @@ function settingsTable(platform: RunningLocalPlatform): string {
     ]);
   }
   return table.toString();
+}
+
+/** The start banner's line for an accelerated schedule clock: the speed, and what it makes of the periodic tasks. */
+function scheduleSpeedLine(platform: RunningLocalPlatform, speed: number): string {
+  const seconds = (value: number): string => `${Number(value.toPrecision(3))} s`;
+  const periodic = platform.scheduler
+    .list()
+    .map((schedule) => {
+      const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(schedule.expression);
+      if (rate === null) return `${schedule.name} (${schedule.expression})`;
+      const unitSeconds = { minute: 60, hour: 3600, day: 86_400 }[rate[2] as 'minute' | 'hour' | 'day'];
+      return `${schedule.name} every ${seconds((Number(rate[1]) * unitSeconds) / speed)}`;
+    });
+  return `schedule clock: ${speed}× real time (a minute of schedule time passes in ${seconds(60 / speed)})${periodic.length === 0 ? '' : `: ${periodic.join(', ')}`}`;
 }
 
 /** Renders demo results as a table for people. */
@@ -93,10 +114,17 @@ export async function runLocalPlatform(
 ): Promise<number> {
   const print = options.print ?? ((text: string): void => console.log(text));
   const stopSignal = options.until ?? (options.once === true ? undefined : waitForSignal());
-  const platform = await startLocalPlatform({ ...options, log: options.log ?? ((line) => print(`[bosun] ${line}`)) });
+  const { scheduleSpeed, ...platformOptions } = options;
+  const accelerated = scheduleSpeed !== undefined && scheduleSpeed !== 1 && options.scheduleClock === undefined;
+  const platform = await startLocalPlatform({
+    ...platformOptions,
+    ...(accelerated ? { scheduleClock: acceleratedClock(scheduleSpeed) } : {}),
+    log: options.log ?? ((line) => print(`[bosun] ${line}`)),
+  });
   let exitCode = 0;
   try {
     print(settingsTable(platform));
+    if (accelerated) print(scheduleSpeedLine(platform, scheduleSpeed));
     print(`routing document: ${platform.routingFile} (each valid save is in force at once; an invalid one is reported here)`);
     print(`platform description for the CLI: ${platform.platformFile}`);
     print(`function logs: ${platform.dataDir}/logs/`);

@@ -13,6 +13,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConstructPropsInvalidError } from './errors';
 import { type TaskConsumer } from './task-consumer';
@@ -158,6 +159,33 @@ export class PlatformMonitoring extends Construct {
     if (created.length > 0) {
       this.dashboard.addWidgets(new AlarmStatusWidget({ title: `${name}: alarms`, alarms: created, width: 24, height: 2 }));
     }
+    return created;
+  }
+
+  /**
+   * Adds the schedules' DLQ to the dashboard and alarms on its depth (`ApproximateNumberOfMessagesVisible`): each
+   * message is a firing of a periodic task or a far ETA that Scheduler could not deliver after its retries, so its
+   * task never reached a queue. Not an AppConfig rollback alarm: routing does not decide where a firing goes.
+   *
+   * @example
+   * monitoring.monitorSchedules(schedules.deadLetterQueue, { deadLetterDepth: { critical: 0 } });
+   */
+  public monitorSchedules(deadLetterQueue: IQueue, options: Pick<QueueMonitoringOptions, 'deadLetterDepth'> = {}): Alarm[] {
+    validateQueueOptions(this, options);
+    const thresholds = options.deadLetterDepth ?? this.queueDefaults.deadLetterDepth ?? DEFAULT_DEAD_LETTER_DEPTH;
+    const depth = deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' });
+    const created: Alarm[] = [];
+    for (const severity of ['warning', 'critical'] as const) {
+      const threshold = thresholds[severity];
+      if (threshold === undefined) continue;
+      created.push(this.alarm(`schedules-dlq-depth-${severity}`, depth, threshold,
+        `${severity}: the schedules' DLQ holds more than ${threshold} visible message(s): Scheduler could not deliver firings of periodic tasks or far ETAs (bosun dlq peek schedules)`));
+    }
+    this.dashboard.addWidgets(
+      new TextWidget({ markdown: '## Schedules (EventBridge Scheduler)', width: 24, height: 1 }),
+      graph('schedules: DLQ depth', [depth.with({ label: 'undelivered firings' })]),
+      ...(created.length === 0 ? [] : [new AlarmStatusWidget({ title: 'schedules: alarms', alarms: created, width: 18, height: 6 })]),
+    );
     return created;
   }
 

@@ -3,8 +3,8 @@ export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { PRODUCER_AWS_ACCESS } from './producer-access';
-export { QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS } from './operator-access';
-export type { CloudFormationAction, QueueMoverAwsAccess } from './operator-access';
+export { QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS, STATUS_AWS_ACCESS } from './operator-access';
+export type { CloudFormationAction, CloudWatchAction, LambdaAction, QueueMoverAwsAccess, StatusAwsAccess } from './operator-access';
 export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
@@ -52,15 +52,18 @@ export {
 export {
   ETA_SCHEDULE_NAME_PREFIX,
   PERIODIC_TASK_NAME_PATTERN,
+  SCHEDULES_DLQ_NAME,
   SCHEDULE_INPUT_MAX_CHARS,
   ScheduleExpressionInvalidError,
   SchedulerContext,
+  SchedulerDeadLetterAttribute,
   etaScheduleGroupName,
   etaScheduleName,
   parseScheduleExpression,
   periodicScheduleGroupName,
   periodicTaskId,
   periodicTaskInput,
+  schedulesDeadLetterQueueName,
   substituteSchedulerContext,
 } from './schedules';
 export type { PeriodicTaskInputProps, ScheduleExpression, ScheduleFiring } from './schedules';

@@ -1,12 +1,41 @@
 /**
  * The AWS calls the operator tools make that producers do not, by resource: the one owner of that fact for the
- * constructs' operator grants (`PlatformStack.grantMoveFrom`, `grantRedrive`, `grantReadOutputs`). Tests record the
- * tools' real calls against the emulators and check they stay within these lists.
+ * constructs' operator grants (`PlatformStack.grantMoveFrom`, `grantRedrive`, `grantReadOutputs`, `grantReadStatus`).
+ * Tests record the tools' real calls against the emulators and check they stay within these lists.
  */
-import type { SqsAction } from './consumer-access';
+import type { DynamoDbAction, SqsAction } from './consumer-access';
 
 /** An IAM action of CloudFormation, for example `cloudformation:DescribeStacks`. */
 export type CloudFormationAction = `cloudformation:${string}`;
+/** An IAM action of Lambda, for example `lambda:ListEventSourceMappings`. */
+export type LambdaAction = `lambda:${string}`;
+/** An IAM action of CloudWatch, for example `cloudwatch:GetMetricData`. */
+export type CloudWatchAction = `cloudwatch:${string}`;
+
+/** What `bosun status` calls, by resource. */
+export interface StatusAwsAccess {
+  /** On every task queue, every DLQ and the schedules' DLQ: depths, and the queue ARN mappings are listed by. */
+  readonly queues: readonly SqsAction[];
+  /** On the task-state table: the counts by status and the oldest waiting task. */
+  readonly table: readonly DynamoDbAction[];
+  /**
+   * On no resource IAM can name (`*`): each queue's event source mappings and their states (`ListEventSourceMappings`
+   * has no resource-level permission), and the age of the oldest message (`GetMetricData` neither).
+   */
+  readonly anyResource: readonly (LambdaAction | CloudWatchAction)[];
+}
+
+/**
+ * The access of `bosun status` (besides reading the stack outputs, `STACK_OUTPUTS_AWS_ACCESS`).
+ *
+ * @example
+ * for (const action of STATUS_AWS_ACCESS.anyResource) console.log(action);
+ */
+export const STATUS_AWS_ACCESS: StatusAwsAccess = {
+  queues: ['sqs:GetQueueAttributes'],
+  table: ['dynamodb:Scan'],
+  anyResource: ['lambda:ListEventSourceMappings', 'cloudwatch:GetMetricData'],
+};
 
 /** What the move engine (`bosun move`, `bosun dlq redrive`) calls on the queue it moves from and the one it moves to. */
 export interface QueueMoverAwsAccess {

@@ -27,6 +27,8 @@ export const StackOutput = {
   ETA_SCHEDULE_ROLE_ARN: 'EtaScheduleRoleArn',
   /** DLQ of far-ETA firings Scheduler could not deliver. */
   ETA_SCHEDULE_DLQ_ARN: 'EtaScheduleDlqArn',
+  /** URL of the DLQ of every schedule firing (periodic and far-ETA) Scheduler could not deliver. */
+  SCHEDULES_DLQ_URL: 'SchedulesDlqUrl',
   /** Suffixes of the per-queue outputs. */
   QUEUE_URL_SUFFIX: 'QueueUrl',
   QUEUE_ARN_SUFFIX: 'QueueArn',
@@ -101,6 +103,8 @@ export interface PlatformStackOutputs {
   readonly claimCheckThresholdBytes?: number;
   /** Far-ETA schedules, when both the group and the role outputs are present. */
   readonly etaSchedules?: StackEtaSchedules;
+  /** URL of the DLQ of schedule firings Scheduler could not deliver (`SchedulesDlqUrl`). */
+  readonly schedulesDlqUrl?: string;
 }
 
 /** Options of {@link parseStackOutputs}. */
@@ -216,6 +220,7 @@ export function parseStackOutputs(outputs: Readonly<Record<string, string>>, opt
   const etaGroup = present(outputs, StackOutput.ETA_SCHEDULE_GROUP);
   const etaRoleArn = present(outputs, StackOutput.ETA_SCHEDULE_ROLE_ARN);
   const etaDlqArn = present(outputs, StackOutput.ETA_SCHEDULE_DLQ_ARN);
+  const schedulesDlqUrl = present(outputs, StackOutput.SCHEDULES_DLQ_URL);
   return {
     queues,
     ...(stage === undefined ? {} : { stage }),
@@ -229,5 +234,6 @@ export function parseStackOutputs(outputs: Readonly<Record<string, string>>, opt
     ...(etaGroup !== undefined && etaRoleArn !== undefined
       ? { etaSchedules: { groupName: etaGroup, roleArn: etaRoleArn, ...(etaDlqArn === undefined ? {} : { deadLetterQueueArn: etaDlqArn }) } }
       : {}),
+    ...(schedulesDlqUrl === undefined ? {} : { schedulesDlqUrl }),
   };
 }

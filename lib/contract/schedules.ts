@@ -13,6 +13,42 @@ export const SchedulerContext = {
   EXECUTION_ID: '<aws.scheduler.execution-id>',
 } as const;
 
+/**
+ * The message attributes EventBridge Scheduler sets on a firing it dead-letters (its target input is the body): why
+ * the delivery failed, which firing, schedule and target, and how many retries it made. The local scheduler sets
+ * them the same way, and `bosun dlq peek schedules` reads them.
+ */
+export const SchedulerDeadLetterAttribute = {
+  /** The error of the last delivery attempt, for example `AWS.SimpleQueueService.NonExistentQueue`. */
+  ERROR_CODE: 'ERROR_CODE',
+  /** Its message. */
+  ERROR_MESSAGE: 'ERROR_MESSAGE',
+  /** The firing's execution id (`<aws.scheduler.execution-id>`). */
+  EXECUTION_ID: 'EXECUTION_ID',
+  /** ARN of the schedule, `arn:aws:scheduler:<region>:<account>:schedule/<group>/<name>`. */
+  SCHEDULE_ARN: 'SCHEDULE_ARN',
+  /** Retries made before giving up (a number). */
+  RETRY_ATTEMPTS: 'RETRY_ATTEMPTS',
+  /** ARN of the target the firing could not reach (the task queue). */
+  TARGET_ARN: 'TARGET_ARN',
+} as const;
+
+/**
+ * The name the CLI addresses the schedules' DLQ by (`bosun dlq peek schedules`); no queue may take it, since its DLQ
+ * would be named like the schedules' DLQ (`bosun-<stage>-schedules-dlq`).
+ */
+export const SCHEDULES_DLQ_NAME = 'schedules';
+
+/**
+ * Physical name of a stage's DLQ of undeliverable schedule firings: `bosun-<stage>-schedules-dlq`.
+ *
+ * @example
+ * schedulesDeadLetterQueueName('dev') // 'bosun-dev-schedules-dlq'
+ */
+export function schedulesDeadLetterQueueName(stage: string): string {
+  return `bosun-${stage}-${SCHEDULES_DLQ_NAME}-dlq`;
+}
+
 /** Name of a periodic task (its schedule): lowercase letters, digits and dashes, starting with a letter. */
 export const PERIODIC_TASK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 

@@ -155,7 +155,8 @@ export interface TaskClient<TTasks extends readonly TaskDeclaration<unknown>[] =
   publish<N extends TaskNameOf<TTasks>>(task: N, payload: PayloadFor<TTasks, N>, options?: PublishOptions): Promise<PublishResult>;
   /**
    * Publishes many tasks in `SendMessageBatch` calls of ≤ 10 entries and ≤ 1 MiB per queue, retrying entries SQS
-   * failed on its side. Never throws for one item: every item gets an outcome, in input order.
+   * failed on its side; an item with an ETA beyond the `etaSchedules` threshold becomes a one-time schedule instead,
+   * as with `publish`. Never throws for one item: every item gets an outcome, in input order.
    *
    * @example
    * const { outcomes, succeeded, failed, sqsCalls } = await bosun.publishBatch(orders.map((o) => ({ task: 'invoice.render', payload: o })));
@@ -274,8 +275,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
         error: error instanceof Error ? error : new Error(String(error)),
       };
     };
-    const succeed = (entry: BatchEntry): void => {
-      const claimChecked = entry.claimCheck !== undefined;
+    const succeed = (entry: BatchEntry, claimChecked = entry.claimCheck !== undefined): void => {
       outcomes[entry.index] = {
         index: entry.index,
         ok: true,
@@ -303,6 +303,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     let sqsCalls = 0;
     const packer = new BatchPacker<BatchEntry>();
     const pendingCustom: BatchEntry[] = [];
+    const pendingScheduled: BatchEntry[] = [];
     const seenDedupIds = new Set<string>();
     const gateWindow: BatchEntry[] = [];
     let gateBytes = 0;
@@ -342,7 +343,24 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
       });
     };
 
+    // A far ETA becomes a one-time schedule, one CreateSchedule per task, exactly as `publish` makes it (sendOne also
+    // undoes a certain failure): it never joins an SQS batch, so a task whose schedule exists is never also sent.
+    const flushScheduled = async (): Promise<void> => {
+      await mapLimit(pendingScheduled.splice(0, pendingScheduled.length), BATCH_CONCURRENCY, async (entry) => {
+        try {
+          succeed(entry, await this.sendOne(entry.task, entry.created));
+        } catch (error) {
+          fail(entry.index, entry.task.taskName, error, entry.task.taskId);
+        }
+      });
+    };
+
     const enqueue = async (entry: BatchEntry): Promise<void> => {
+      if (this.scheduledFar(entry.task)) {
+        pendingScheduled.push(entry);
+        if (pendingScheduled.length >= BATCH_CONCURRENCY) await flushScheduled();
+        return;
+      }
       if (entry.task.target.kind === 'custom') {
         pendingCustom.push(entry);
         if (pendingCustom.length >= BATCH_CONCURRENCY) await flushCustom();
@@ -396,6 +414,7 @@ class BosunTaskClient implements TaskClient<readonly TaskDeclaration<unknown>[]>
     await flushGate();
     for (const [url, entries] of packer.drain()) await flushQueue(url, entries);
     await flushCustom();
+    await flushScheduled();
 
     let succeeded = 0;
     for (const outcome of outcomes) if (outcome.ok) succeeded += 1;

@@ -7,6 +7,7 @@ import {
   type TaskDeclaration,
   parseScheduleExpression,
   periodicTaskInput,
+  SCHEDULES_DLQ_NAME,
 } from '../contract';
 import { isKnownTimeZone } from '../schedules/next-firings';
 import { type ConsumerTask, type QueueMonitoringOptions, TaskQueueEncryption } from '../constructs';
@@ -183,6 +184,12 @@ export function validatePlatformDefinition(definition: PlatformDefinition): void
       throw new PlatformDefinitionInvalidError(
         `queues[${index}].name`,
         `queues[${index}].name must be 1–40 lowercase letters, digits or dashes, starting with a letter (given "${queue.name}")`,
+      );
+    }
+    if (queue.name === SCHEDULES_DLQ_NAME) {
+      throw new PlatformDefinitionInvalidError(
+        `queues[${index}].name`,
+        `queues[${index}].name must not be "${SCHEDULES_DLQ_NAME}": its DLQ would be named like the schedules' DLQ (bosun-<stage>-${SCHEDULES_DLQ_NAME}-dlq), and the CLI addresses that DLQ by this name (given "${queue.name}")`,
       );
     }
     if (seen.has(queue.name)) {

@@ -1,16 +1,18 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { type Construct } from 'constructs';
+import { Construct } from 'constructs';
 import {
   EnvVar,
   PRODUCER_AWS_ACCESS,
   QUEUE_MOVER_AWS_ACCESS,
   STACK_OUTPUTS_AWS_ACCESS,
+  STATUS_AWS_ACCESS,
   StackOutput,
   defaultRoutingDocument,
   etaScheduleGroupName,
   periodicScheduleGroupName,
+  schedulesDeadLetterQueueName,
   periodicTaskInput,
   queueOutputKey,
 } from '../contract';
@@ -176,8 +178,9 @@ export class PlatformStack extends Stack {
       groupName: periodicScheduleGroupName(props.stage),
       etaGroupName: etaScheduleGroupName(props.stage),
       etaQueues: this.taskQueues,
-      deadLetterQueueName: `${prefix}-schedules-dlq`,
+      deadLetterQueueName: schedulesDeadLetterQueueName(props.stage),
     });
+    this.monitoring.monitorSchedules(this.schedules.deadLetterQueue);
     (definition.periodicTasks ?? []).forEach((periodic, index) => {
       const queueName = periodicTaskQueue(definition, periodic, index);
       this.schedules.addPeriodicTask({
@@ -237,15 +240,16 @@ export class PlatformStack extends Stack {
   }
 
   /**
-   * Grants an operator what `bosun dlq redrive` calls: the move engine's source actions on every task queue's DLQ,
-   * and everything a producer may do (`grantPublish`: the copies, and the task-state `reopen`/`rebury` updates).
+   * Grants an operator what `bosun dlq redrive` calls: the move engine's source actions on every task queue's DLQ and
+   * on the schedules' DLQ (`bosun dlq redrive schedules`), and everything a producer may do (`grantPublish`: the
+   * copies, and the task-state `reopen`/`rebury` updates).
    *
    * @example
    * platform.grantRedrive(onCallRole);
    */
   public grantRedrive(grantee: IGrantable): Grant {
-    return this.taskQueues
-      .map((queue) => this.grantMoveSource(grantee, queue.deadLetterQueue))
+    return [...this.taskQueues.map((queue) => queue.deadLetterQueue), this.schedules.deadLetterQueue]
+      .map((dlq) => this.grantMoveSource(grantee, dlq))
       .reduce((all, grant) => all.combine(grant))
       .combine(this.grantPublish(grantee));
   }
@@ -259,6 +263,31 @@ export class PlatformStack extends Stack {
    */
   public grantReadOutputs(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({ grantee, actions: [...STACK_OUTPUTS_AWS_ACCESS.stack], resourceArns: [this.stackId] });
+  }
+
+  /**
+   * Grants what `bosun status --aws` calls (`STATUS_AWS_ACCESS`): the depths of every task queue, every DLQ and the
+   * schedules' DLQ, a scan of the task-state table, each queue's event source mappings (their state: enabled or
+   * paused) and the age of the oldest message — the last two on `*`, since IAM cannot scope them — plus reading the
+   * stack outputs (`grantReadOutputs`).
+   *
+   * @example
+   * platform.grantReadStatus(onCallRole);
+   */
+  public grantReadStatus(grantee: IGrantable): Grant {
+    if (Construct.isConstruct(grantee)) {
+      Validations.of(grantee).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `bosun status calls ${STATUS_AWS_ACCESS.anyResource.join(' and ')}, which support no resource-level permissions; they only read (mapping states, SQS metrics).`,
+      });
+    }
+    const queues = [...this.taskQueues.flatMap((queue) => [queue.queue, queue.deadLetterQueue]), this.schedules.deadLetterQueue];
+    return [
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.queues], resourceArns: queues.map((queue) => queue.queueArn) }),
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.table], resourceArns: [this.taskState.table.tableArn] }),
+      Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.anyResource], resourceArns: ['*'] }),
+      this.grantReadOutputs(grantee),
+    ].reduce((all, grant) => all.combine(grant));
   }
 
   private grantMoveSource(grantee: IGrantable, source: IQueue): Grant {
@@ -284,6 +313,7 @@ export class PlatformStack extends Stack {
     output(StackOutput.ETA_SCHEDULE_GROUP, this.schedules.etaGroup.ref, 'Schedule group of far-ETA one-time schedules');
     output(StackOutput.ETA_SCHEDULE_ROLE_ARN, this.schedules.etaRole.roleArn, 'Role far-ETA schedules send with (producers pass it)');
     output(StackOutput.ETA_SCHEDULE_DLQ_ARN, this.schedules.deadLetterQueue.queueArn, 'DLQ of schedule firings Scheduler could not deliver');
+    output(StackOutput.SCHEDULES_DLQ_URL, this.schedules.deadLetterQueue.queueUrl, 'URL of the DLQ of schedule firings Scheduler could not deliver');
     output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
     if (this.legacyQueue !== undefined) {
       output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');

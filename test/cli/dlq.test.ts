@@ -84,6 +84,15 @@ describe('bosun dlq', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toBe('error: queue "nope" is not a queue of this platform (queues: default, bulk)\n');
     });
+
+    it("says how to get the schedules' DLQ when the platform's outputs do not name it", async () => {
+      const result = await bosun(['dlq', 'peek', 'schedules', '--data-dir', platform.dataDir]);
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        "error: this platform's outputs name no schedules DLQ (SchedulesDlqUrl): deploy (or restart the local platform) with this version of Bosun\n",
+      );
+    });
   });
 
   describe('redrive', () => {

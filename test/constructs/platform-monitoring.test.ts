@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { ConstructPropsInvalidError, PlatformMonitoring, TaskConsumer, TaskQueue } from '../../lib/constructs';
 import { FIXTURE_ENTRY, FIXTURE_TASKS, templateOf, testStack, thrownBy } from './helpers';
 
@@ -98,6 +99,48 @@ describe('PlatformMonitoring', () => {
     const { stack, queue, monitoring } = monitoredStack();
     monitoring.monitorQueue(queue);
     templateOf(stack).resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  describe('monitorSchedules', () => {
+    it("alarms on the schedules' DLQ depth (visible messages above 0 by default), apart from the rollback alarms", () => {
+      const { stack, monitoring } = monitoredStack();
+      const dlq = new Queue(stack, 'SchedulesDlq', { enforceSSL: true });
+      const alarms = monitoring.monitorSchedules(dlq);
+      const template = templateOf(stack);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'bosun-dev-schedules-dlq-depth-critical',
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SchedulesDlq'), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmDescription: Match.stringLikeRegexp('bosun dlq peek schedules'),
+      });
+      expect(alarms).toHaveLength(1);
+      expect(monitoring.alarms).toContain(alarms[0]);
+      expect(monitoring.deadLetterAlarms).toHaveLength(0);
+    });
+
+    it('takes the severities given, and the queue defaults otherwise', () => {
+      const { stack, monitoring } = monitoredStack({ queueDefaults: { deadLetterDepth: { warning: 0, critical: 10 } } });
+      monitoring.monitorSchedules(new Queue(stack, 'SchedulesDlq', { enforceSSL: true }));
+      const template = templateOf(stack);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'bosun-dev-schedules-dlq-depth-warning', Threshold: 0 });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'bosun-dev-schedules-dlq-depth-critical', Threshold: 10 });
+
+      const other = monitoredStack();
+      other.monitoring.monitorSchedules(new Queue(other.stack, 'SchedulesDlq', { enforceSSL: true }), { deadLetterDepth: { warning: 5 } });
+      templateOf(other.stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('schedules-dlq') }, 1);
+      templateOf(other.stack).hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'bosun-dev-schedules-dlq-depth-warning', Threshold: 5 });
+    });
+
+    it('rejects a negative threshold', () => {
+      const { stack, monitoring } = monitoredStack();
+      const error = thrownBy(() => monitoring.monitorSchedules(new Queue(stack, 'SchedulesDlq'), { deadLetterDepth: { warning: -1 } }));
+      expect(error.message).toBe('Test/M: deadLetterDepth.warning must be 0 or more (given -1)');
+    });
   });
 
   describe('validation', () => {

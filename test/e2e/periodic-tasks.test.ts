@@ -9,7 +9,9 @@ import {
   periodicScheduleGroupName,
 } from '../../lib/contract';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
-import type { TaskClient } from '../../lib/sdk/task-client';
+import { AwsCallFailedError, PublishOutcomeUnknownError } from '../../lib/sdk/errors';
+import { taskClientOptionsFromPlatform } from '../../lib/sdk/platform-options';
+import { type TaskClient, createTaskClient } from '../../lib/sdk/task-client';
 import { type LocalScheduleClock } from '../../local/local-scheduler';
 import { createPlatformTaskClient } from '../../local/platform-client';
 import { bosun } from '../cli/support';
@@ -190,5 +192,141 @@ describe('far ETAs through one-time schedules on the local platform', () => {
     expect(status).toBe('queued');
     expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeUndefined();
     await waitForStatus(taskId, 'succeeded');
+  });
+
+  describe('publishBatch', () => {
+    const due = (ms: number): Date => new Date(Math.ceil((Date.now() + ms) / 1000) * 1000);
+
+    it('puts far ETAs on one-time schedules and batches the near ones; each far task runs once, at its ETA', async () => {
+      const received = defaultConsumer().stats().messagesReceived;
+      const eta = due(8_000);
+      const big = 'x'.repeat(10_000);
+      const { outcomes, succeeded, failed } = await client.publishBatch([
+        { task: 'email.send', payload: { to: 'a@example.com', subject: 'now' } },
+        { task: 'email.send', payload: { to: 'b@example.com', subject: 'later' }, options: { eta } },
+        { task: 'email.send', payload: { to: 'c@example.com', subject: 'soon' }, options: { delaySeconds: 1 } },
+        { task: 'email.send', payload: { to: 'd@example.com', subject: 'later, large', body: big }, options: { eta, dedupKey: `batch-far-${eta.getTime()}` } },
+      ]);
+      expect({ succeeded, failed }).toEqual({ succeeded: 4, failed: 0 });
+      const results = outcomes.map((outcome) => (outcome.ok ? outcome.result : undefined));
+      expect(results.map((r) => [r?.status, r?.claimChecked])).toEqual([
+        ['queued', false],
+        ['scheduled', false],
+        ['queued', false],
+        // Over Scheduler's 8192-character input: by claim check, as publish does.
+        ['scheduled', true],
+      ]);
+      const [now, far, soon, farLarge] = results.map((r) => r!.taskId) as [string, string, string, string];
+      for (const id of [far, farLarge]) {
+        expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(id))).toMatchObject({ expression: `at(${eta.toISOString().slice(0, 19)})`, actionAfterCompletion: 'DELETE' });
+        expect(await client.getTask(id)).toMatchObject({ status: 'scheduled', eta: eta.toISOString(), attempts: 0 });
+      }
+      for (const id of [now, soon]) expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(id))).toBeUndefined();
+
+      // The near tasks run from the queue; the far ones were not also sent (a sent far ETA would arrive within one
+      // 2 s hop and be received again and again).
+      await waitForStatus(now, 'succeeded');
+      await waitForStatus(soon, 'succeeded');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(defaultConsumer().stats().messagesReceived - received).toBe(2);
+
+      for (const id of [far, farLarge]) expect((await platform.scheduler.fire(ETA_GROUP, etaScheduleName(id), eta.getTime())).delivered).toBe(true);
+      for (const id of [far, farLarge]) {
+        const done = await waitForStatus(id, 'succeeded');
+        expect(done.attempts).toBe(1);
+        expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(eta.getTime() - 1_000);
+      }
+    });
+
+    it('reports a far ETA whose schedule Scheduler refused per entry, undone, while the rest is published', async () => {
+      // GIVEN a client whose ETA schedules target a queue the scheduler does not know: CreateSchedule answers 400
+      const options = taskClientOptionsFromPlatform({ platformFile: platform.platformFile });
+      const refused = createTaskClient({
+        ...options,
+        etaSchedules: { ...options.etaSchedules!, queueArns: { default: 'arn:aws:sqs:us-east-1:000000000000:no-such-queue' } },
+      });
+      const eta = due(3_600_000);
+      const { outcomes, succeeded, failed } = await refused.publishBatch([
+        { task: 'email.send', payload: { to: 'a@example.com', subject: 'now' } },
+        { task: 'email.send', payload: { to: 'b@example.com', subject: 'in an hour' }, options: { eta } },
+        { task: 'email.send', payload: { to: 'c@example.com', subject: 'in an hour, deduplicated' }, options: { eta, dedupKey: `refused-${eta.getTime()}` } },
+      ]);
+
+      expect({ succeeded, failed }).toEqual({ succeeded: 1, failed: 2 });
+      const [now, ...far] = outcomes;
+      expect(now).toMatchObject({ ok: true, result: { status: 'queued' } });
+      for (const outcome of far) {
+        expect(outcome).toMatchObject({ ok: false, taskName: 'email.send', taskId: expect.any(String) });
+        const error = (outcome as { error: Error }).error;
+        expect(error).toBeInstanceOf(AwsCallFailedError);
+        expect(error).not.toBeInstanceOf(PublishOutcomeUnknownError);
+        expect(error.message).toMatch(/^Scheduler CreateSchedule for task .* failed: ValidationException: Target.Arn .*no-such-queue is not a queue of the local platform/);
+        // A certain refusal is undone: no record (the dedup key is free again), no schedule.
+        const taskId = (outcome as { taskId: string }).taskId;
+        expect(await client.getTask(taskId)).toBeUndefined();
+        expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeUndefined();
+      }
+      await waitForStatus((now as { result: { taskId: string } }).result.taskId, 'succeeded');
+    });
+  });
+});
+
+describe("the schedules' DLQ on the local platform", () => {
+  const ETA_GROUP = etaScheduleGroupName(LOCAL_STAGE);
+  const firedAt = '2026-11-29T03:00:00Z';
+
+  /** Points a schedule at a queue that does not exist (as if its queue were deleted): its firings cannot be delivered. */
+  function breakTarget(groupName: string, name: string): void {
+    const schedule = platform.scheduler.get(groupName, name)!;
+    const goneUrl = schedule.target.url.replace(/[^/]+$/, 'bosun-local-gone');
+    platform.scheduler.add({ ...schedule, target: { ...schedule.target, url: goneUrl, arn: schedule.target.arn.replace(/[^:]+$/, 'bosun-local-gone') } });
+  }
+
+  const status = async () => JSON.parse((await bosun(['status', '--json', '--no-tasks', '--data-dir', DATA_DIR])).stdout) as { schedulesDlq?: { depth: number } };
+
+  it('dead-letters undeliverable firings with Scheduler\'s attributes, shows them in status and peek, and redrives each to its task\'s queue', async () => {
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 0 });
+
+    // GIVEN a periodic firing and a far ETA's firing that cannot reach their queue
+    breakTarget(GROUP, 'heartbeat');
+    const eta = new Date(Math.ceil((Date.now() + 6_000) / 1000) * 1000);
+    const far = await client.publish('email.send', { to: 'ada@example.com', subject: 'undeliverable' }, { eta });
+    breakTarget(ETA_GROUP, etaScheduleName(far.taskId));
+    const periodic = await platform.scheduler.fire(GROUP, 'heartbeat', Date.parse(firedAt));
+    const etaFiring = await platform.scheduler.fire(ETA_GROUP, etaScheduleName(far.taskId), eta.getTime());
+    expect([periodic.delivered, etaFiring.delivered]).toEqual([false, false]);
+
+    // THEN bosun status counts them, and bosun dlq peek schedules says what they are
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 2 });
+    const peeked = await bosun(['dlq', 'peek', 'schedules', '--json', '--data-dir', DATA_DIR]);
+    expect(peeked.code).toBe(0);
+    const { messages } = JSON.parse(peeked.stdout) as { messages: Array<Record<string, unknown>> };
+    const byTask = new Map(messages.map((message) => [message['taskId'], message]));
+    expect(byTask.get(`heartbeat@${firedAt}`)).toMatchObject({
+      taskName: 'demo.flaky',
+      deadReason: 'schedule-undelivered',
+      deadDetail: expect.stringMatching(/^(QueueDoesNotExist|AWS\.SimpleQueueService\.NonExistentQueue)/),
+      firing: { schedule: `${GROUP}/heartbeat`, executionId: periodic.executionId, retryAttempts: 2, targetArn: expect.stringMatching(/:bosun-local-gone$/) },
+    });
+    expect(byTask.get(far.taskId)).toMatchObject({
+      taskName: 'email.send',
+      deadReason: 'schedule-undelivered',
+      firing: { schedule: `${ETA_GROUP}/${etaScheduleName(far.taskId)}`, executionId: etaFiring.executionId },
+    });
+    const table = await bosun(['dlq', 'peek', 'schedules', '--data-dir', DATA_DIR]);
+    expect(table.stdout).toMatch(/^The schedules' DLQ: about 2 message\(s\); showing 2\n/);
+
+    // WHEN they are redriven: each goes to its task's queue (default), and runs once
+    const redriven = await bosun(['dlq', 'redrive', 'schedules', '--json', '--data-dir', DATA_DIR]);
+    expect(redriven.code).toBe(0);
+    const result = JSON.parse(redriven.stdout) as { redriven: number; firings: string[]; byDestination: Record<string, number>; failures: unknown[] };
+    expect(result).toMatchObject({ redriven: 2, failures: [] });
+    expect([...result.firings].sort()).toEqual([far.taskId, `heartbeat@${firedAt}`].sort());
+    expect(Object.entries(result.byDestination)).toEqual([[expect.stringMatching(/\/bosun-local-default$/), 2]]);
+    expect(await waitForStatus(`heartbeat@${firedAt}`, 'succeeded')).toMatchObject({ taskName: 'demo.flaky', attempts: 1 });
+    const done = await waitForStatus(far.taskId, 'succeeded');
+    expect(done.attempts).toBe(1);
+    expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(eta.getTime() - 1_000);
+    expect((await status()).schedulesDlq).toMatchObject({ depth: 0 });
   });
 });

@@ -39,6 +39,7 @@ describe('npm start and bosun dev', () => {
     '--visibility-timeout-seconds', '3',
     '--function-timeout-seconds', '4',
     '--max-concurrency', '7',
+    '--schedule-speed', '60',
     '--force-synth',
     '--no-iam',
   ];
@@ -57,6 +58,7 @@ describe('npm start and bosun dev', () => {
       visibilityTimeoutSeconds: 3,
       functionTimeoutSeconds: 4,
       maxConcurrency: 7,
+      scheduleSpeed: 60,
       forceSynth: true,
       iam: false,
     });
@@ -81,6 +83,11 @@ describe('npm start and bosun dev', () => {
     ['--function-timeout-seconds', '901', '--function-timeout-seconds must be an integer between 1 and 900 (given 901)'],
     ['--max-delay-seconds', '0', '--max-delay-seconds must be an integer between 1 and 900 (given 0)'],
     ['--sqs-port', '65536', '--sqs-port must be an integer between 0 and 65535 (given 65536)'],
+    ...['0', '-2', 'fast', '1e3', '86401'].map((value) => [
+      '--schedule-speed',
+      value,
+      `--schedule-speed must be a number greater than 0 and at most 86400, such as 60 for a minute of schedule time per second (given ${value})`,
+    ]),
   ])('refuse %s %s with the same message, and bosun dev exits 2', async (flag, value, message) => {
     expect(stderrOf(() => parseLocalPlatformArgs([flag, value]))).toContain(message);
 
@@ -88,5 +95,13 @@ describe('npm start and bosun dev', () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+});
+
+describe('--schedule-speed', () => {
+  it('takes a whole or fractional factor, and runs at real time without it', () => {
+    expect(parseLocalPlatformArgs(['--schedule-speed', '300']).scheduleSpeed).toBe(300);
+    expect(parseLocalPlatformArgs(['--schedule-speed', '0.5']).scheduleSpeed).toBe(0.5);
+    expect(parseLocalPlatformArgs([]).scheduleSpeed).toBeUndefined();
   });
 });

@@ -98,4 +98,50 @@ describe('LocalScheduler', () => {
       ),
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/is not a queue of the local platform/) });
   });
+
+  it("dead-letters a firing it cannot deliver as Scheduler does: the input as the body, Scheduler's attributes", async () => {
+    // GIVEN a schedule whose target queue was deleted, with a DLQ
+    const [doomedUrl, dlqUrl] = await Promise.all([createQueue(raw.sqs, 'local-scheduler-doomed'), createQueue(raw.sqs, 'local-scheduler-dlq')]);
+    const arnOf = (url: string): string => `arn:aws:sqs:us-east-1:000000000000:${url.split('/').at(-1)!}`;
+    try {
+      await deleteQueue(raw.sqs, doomedUrl);
+      scheduler.add({
+        name: 'doomed',
+        groupName: 'bosun-test-periodic',
+        expression: 'rate(5 minutes)',
+        timeZone: 'UTC',
+        enabled: true,
+        target: { arn: arnOf(doomedUrl), url: doomedUrl },
+        input: '{"at":"<aws.scheduler.scheduled-time>","id":"<aws.scheduler.execution-id>"}',
+        deadLetter: { arn: arnOf(dlqUrl), url: dlqUrl },
+        actionAfterCompletion: 'NONE',
+        startDateMs: nowMs,
+        creationDateMs: nowMs,
+      });
+
+      // WHEN it fires
+      const firing = await scheduler.fire('bosun-test-periodic', 'doomed', Date.parse('2026-11-29T12:05:00Z'));
+
+      // THEN the firing is not delivered, and its DLQ holds the input with why, which firing, and the retries
+      expect(firing.delivered).toBe(false);
+      const { Messages } = await raw.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }),
+      );
+      expect(Messages).toHaveLength(1);
+      const [dead] = Messages!;
+      expect(dead!.Body).toBe(`{"at":"2026-11-29T12:05:00Z","id":"${firing.executionId}"}`);
+      const attributes = Object.fromEntries(Object.entries(dead!.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+      expect(attributes).toEqual({
+        ERROR_CODE: expect.stringMatching(/QueueDoesNotExist|NonExistentQueue/),
+        ERROR_MESSAGE: expect.any(String),
+        EXECUTION_ID: firing.executionId,
+        SCHEDULE_ARN: 'arn:aws:scheduler:us-east-1:000000000000:schedule/bosun-test-periodic/doomed',
+        RETRY_ATTEMPTS: '2',
+        TARGET_ARN: arnOf(doomedUrl),
+      });
+    } finally {
+      scheduler.delete('bosun-test-periodic', 'doomed');
+      await deleteQueue(raw.sqs, dlqUrl);
+    }
+  });
 });

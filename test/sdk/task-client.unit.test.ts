@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { z } from 'zod';
 import { MAX_ETA_SECONDS, parseEnvelope } from '../../lib/contract';
@@ -328,5 +329,71 @@ describe('the ETA bound', () => {
     ]);
     expect(result).toMatchObject({ succeeded: 1, failed: 1 });
     expect(result.outcomes[1]).toMatchObject({ ok: false, error: { name: 'EtaTooFarError' } });
+  });
+});
+
+describe('publishBatch with far-ETA schedules', () => {
+  const sqs = new SQSClient({ region: 'us-east-1' });
+  const sqsMock = mockClient(sqs);
+  const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const dynamoMock = mockClient(dynamodb);
+  const scheduler = new SchedulerClient({ region: 'us-east-1' });
+  const schedulerMock = mockClient(scheduler);
+  const NOW = Date.parse('2026-03-01T12:00:00.000Z');
+  const bosun = createTaskClient({
+    queueUrls: { default: QUEUE },
+    clients: { sqs, dynamodb },
+    tableName: 'tasks',
+    region: 'us-east-1',
+    logger: quiet,
+    now: () => NOW,
+    etaSchedules: {
+      groupName: 'bosun-dev-eta',
+      roleArn: 'arn:aws:iam::123456789012:role/eta',
+      queueArns: { default: 'arn:aws:sqs:us-east-1:123456789012:bosun-dev-default' },
+      client: scheduler,
+    },
+  });
+  const sentBodies = (): string[] =>
+    sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => entry.MessageBody ?? ''));
+  beforeEach(() => {
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm', MD5OfMessageBody: 'x' })),
+      Failed: [],
+    }));
+    dynamoMock.on(TransactWriteCommand).resolves({});
+    dynamoMock.on(DeleteCommand).resolves({});
+  });
+  afterEach(() => {
+    sqsMock.reset();
+    dynamoMock.reset();
+    schedulerMock.reset();
+  });
+
+  it('keeps the record of a far ETA whose CreateSchedule outcome is unknown, and sends it nowhere else', async () => {
+    // GIVEN Scheduler answers one CreateSchedule with a 500 (it may have created the schedule) and accepts the other
+    schedulerMock.on(CreateScheduleCommand).callsFake((input: { Target: { Input: string } }) => {
+      if (input.Target.Input.includes('"lost"')) {
+        throw Object.assign(new Error('internal'), { name: 'InternalServerException', $metadata: { httpStatusCode: 500 } });
+      }
+      return { ScheduleArn: 'arn' };
+    });
+    const eta = new Date(NOW + 2 * 3600 * 1000).toISOString();
+
+    const result = await bosun.publishBatch([
+      { task: 'email.send', payload: { n: 'near' } },
+      { task: 'email.send', payload: { n: 'lost' }, options: { eta } },
+      { task: 'email.send', payload: { n: 'kept' }, options: { eta } },
+    ]);
+
+    expect(result).toMatchObject({ succeeded: 2, failed: 1 });
+    const [near, lost, kept] = result.outcomes;
+    expect(near).toMatchObject({ ok: true, result: { status: 'queued' } });
+    expect(kept).toMatchObject({ ok: true, result: { status: 'scheduled', eta } });
+    expect(lost).toMatchObject({ ok: false, taskId: expect.any(String) });
+    expect((lost as { error: Error }).error).toBeInstanceOf(PublishOutcomeUnknownError);
+    // THEN the unknown one keeps its record (a schedule may fire it), and only the near task went to SQS
+    expect(dynamoMock.commandCalls(DeleteCommand)).toHaveLength(0);
+    expect(sentBodies().map((body) => (parseEnvelope(body) as { payload?: { n?: string } }).payload?.n)).toEqual(['near']);
   });
 });

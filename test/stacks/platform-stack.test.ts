@@ -124,6 +124,18 @@ describe('PlatformStack', () => {
     }
   });
 
+  it("alarms on the schedules' DLQ depth, named after the stage, apart from the routing rollback", () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'bosun-test-schedules-dlq' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'bosun-test-schedules-dlq-depth-critical',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PeriodicTasksDeadLetterQueue'), 'QueueName'] } }],
+      Threshold: 0,
+    });
+    const environment = Object.values(template.findResources('AWS::AppConfig::Environment'))[0] as { Properties: { Monitors: unknown[] } };
+    expect(JSON.stringify(environment.Properties.Monitors)).not.toMatch(/Schedules/);
+  });
+
   it('ties the routing rollback to the DLQ alarms of every queue', () => {
     template.hasResourceProperties('AWS::AppConfig::Environment', {
       Name: 'test',
@@ -153,6 +165,7 @@ describe('PlatformStack', () => {
       StackOutput.ETA_SCHEDULE_GROUP,
       StackOutput.ETA_SCHEDULE_ROLE_ARN,
       StackOutput.ETA_SCHEDULE_DLQ_ARN,
+      StackOutput.SCHEDULES_DLQ_URL,
       ...['default', 'bulk'].flatMap((q) =>
         [StackOutput.QUEUE_URL_SUFFIX, StackOutput.QUEUE_ARN_SUFFIX, StackOutput.DLQ_URL_SUFFIX, StackOutput.DLQ_ARN_SUFFIX].map(
           (suffix) => queueOutputKey(q, suffix),
@@ -164,6 +177,7 @@ describe('PlatformStack', () => {
     expect(outputs[StackOutput.STAGE]!.Value).toBe('test');
     expect(outputs[StackOutput.CLAIM_CHECK_THRESHOLD_BYTES]!.Value).toBe('262144');
     expect(outputs.BulkDlqUrl!.Value).toEqual({ Ref: expect.stringMatching(/^BulkQueueDeadLetterQueue/) });
+    expect(outputs[StackOutput.SCHEDULES_DLQ_URL]!.Value).toEqual({ Ref: expect.stringMatching(/^PeriodicTasksDeadLetterQueue/) });
     expect(outputs.DefaultQueueArn!.Value).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DefaultQueue[0-9A-F]{8}$/), 'Arn'] });
   });
 
@@ -213,6 +227,11 @@ describe('PlatformStack', () => {
         'a queue name with capitals',
         { ...DEFAULT_PLATFORM, queues: [{ ...queue, name: 'Default' }] },
         'queues[0].name must be 1–40 lowercase letters, digits or dashes, starting with a letter (given "Default")',
+      ],
+      [
+        'a queue named like the schedules DLQ',
+        { ...DEFAULT_PLATFORM, queues: [queue, { ...queue, name: 'schedules' }] },
+        'queues[1].name must not be "schedules": its DLQ would be named like the schedules\' DLQ (bosun-<stage>-schedules-dlq), and the CLI addresses that DLQ by this name (given "schedules")',
       ],
       [
         'a duplicate queue name',

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { PRODUCER_AWS_ACCESS, QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS } from '../../lib/contract';
+import { PRODUCER_AWS_ACCESS, QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS, STATUS_AWS_ACCESS } from '../../lib/contract';
 import { TaskQueueEncryption } from '../../lib/constructs';
 import { DEFAULT_PLATFORM, PlatformStack, RECOMMENDED_CONTEXT, type PlatformDefinition } from '../../lib/stacks';
 
@@ -121,9 +121,9 @@ describe('the operator grants (bosun move, dlq redrive, --aws)', () => {
     for (const queue of queues) expect(allowed('sqs:SendMessage')).toContain(queue);
   });
 
-  it('grantRedrive allows the source actions on every DLQ and not on the task queues', () => {
+  it("grantRedrive allows the source actions on every DLQ, the schedules' DLQ included, and not on the task queues", () => {
     const { platform, allowed } = operator((platform, role) => platform.grantRedrive(role));
-    const dlqs = platform.taskQueues.map((q) => `${idOf(platform, q.deadLetterQueue)}.Arn`);
+    const dlqs = [...platform.taskQueues.map((q) => q.deadLetterQueue), platform.schedules.deadLetterQueue].map((dlq) => `${idOf(platform, dlq)}.Arn`);
     for (const action of QUEUE_MOVER_AWS_ACCESS.source) expect(allowed(action).sort()).toEqual([...dlqs].sort());
     expect(allowed('dynamodb:UpdateItem')).toEqual([`${idOf(platform, platform.taskState.table)}.Arn`]);
   });
@@ -133,10 +133,26 @@ describe('the operator grants (bosun move, dlq redrive, --aws)', () => {
     expect(allowed(STACK_OUTPUTS_AWS_ACCESS.stack[0]!)).toEqual(['Ref(AWS::StackId)']);
   });
 
+  it("grantReadStatus allows STATUS_AWS_ACCESS: depths of every queue, DLQ and the schedules' DLQ, the table scan, mapping states and metrics on *", () => {
+    const { platform, allowed } = operator((platform, role) => platform.grantReadStatus(role));
+    const queues = [
+      ...platform.taskQueues.flatMap((q) => [q.queue, q.deadLetterQueue]),
+      platform.schedules.deadLetterQueue,
+    ].map((queue) => `${idOf(platform, queue)}.Arn`);
+    expect(allowed('sqs:GetQueueAttributes').sort()).toEqual([...queues].sort());
+    expect(allowed('dynamodb:Scan')).toEqual([`${idOf(platform, platform.taskState.table)}.Arn`]);
+    for (const action of STATUS_AWS_ACCESS.anyResource) expect(allowed(action)).toEqual(['*']);
+    expect(allowed('cloudformation:DescribeStacks')).toEqual(['Ref(AWS::StackId)']);
+    // It reads; it cannot pause or redrive.
+    expect(allowed('lambda:UpdateEventSourceMapping')).toEqual([]);
+    expect(allowed('sqs:ReceiveMessage')).toEqual([]);
+  });
+
   it('leave no unacknowledged cdk-nag finding', () => {
     const { app } = operator((platform, role) => {
       platform.grantRedrive(role);
       platform.grantReadOutputs(role);
+      platform.grantReadStatus(role);
     });
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
