@@ -76,3 +76,24 @@ export class CeleryMappingError extends BosunError {
 export class CeleryConfigError extends BosunError {
   public override readonly name = 'CeleryConfigError';
 }
+
+/**
+ * A Celery task whose `expires` passed before Bosun could run it (a Celery worker would discard it as revoked).
+ *
+ * @example
+ * catch (e) { if (e instanceof CeleryTaskExpiredError) console.log(e.expires) }
+ */
+export class CeleryTaskExpiredError extends BosunError {
+  public override readonly name = 'CeleryTaskExpiredError';
+
+  public constructor(
+    /** The Celery task name. */
+    public readonly celeryTask: string,
+    /** The Celery task id. */
+    public readonly taskId: string,
+    /** When it expired, ISO 8601 UTC. */
+    public readonly expires: string,
+  ) {
+    super(`Celery task ${celeryTask} (id ${taskId}) expired at ${expires} before it could run (Celery expires)`);
+  }
+}

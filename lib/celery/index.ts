@@ -5,7 +5,9 @@
  */
 export { CELERY_JSON_CONTENT_TYPE, MAX_DECOMPRESSED_BYTES, decodeCeleryMessage, encodeCeleryMessage } from './codec';
 export type { CeleryOutgoingTask, CeleryTaskMessage } from './codec';
-export { CeleryConfigError, CeleryMappingError, CeleryMessageError } from './errors';
+export { CeleryConfigError, CeleryMappingError, CeleryMessageError, CeleryTaskExpiredError } from './errors';
+export { celeryTaskEnvelope } from './celery-envelope';
+export type { CeleryEnvelopeContext } from './celery-envelope';
 export type { CeleryMessageProblem } from './errors';
 export { KOMBU_TYPED_VALUES, fromKombuJson } from './kombu-json';
 export { CeleryTaskMap } from './task-mapping';
