@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { errorXml, isSqsQuery, mayBeQueryRequest, queryParametersOf } from '../sqs-query-protocol';
 import { type ApplicablePolicies, type Decision, type DecisionReason, evaluatePolicies } from './policy-evaluator';
 import {
   type ArnScope,
@@ -13,6 +14,7 @@ import {
   s3Permissions,
   serviceOfRequest,
   sqsPermissions,
+  sqsQueryPermissions,
 } from './request-permissions';
 import type { ResourcePolicy, RoleAccess } from './template-iam';
 
@@ -109,7 +111,9 @@ const XML_ESCAPES: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;'
  * consumer (and each event source mapping, which uses its function's role as in AWS) signs with its own access key
  * id; the gateway maps the key to the role, works out the actions and resource ARNs the request needs, evaluates them
  * against the role's identity policies and the resource policies of the template, and either forwards the request or
- * answers as AWS does: S3 `AccessDenied` 403, SQS `AccessDenied`, DynamoDB `AccessDeniedException`. An S3
+ * answers as AWS does: S3 `AccessDenied` 403, SQS `AccessDenied` (in XML for a query-protocol request, as botocore
+ * and kombu send them: its action and queue come from the form or the path it is posted to), DynamoDB
+ * `AccessDeniedException`. An S3
  * `GetObject`/`HeadObject` the emulator answers 404 becomes a 403 unless the role may `s3:ListBucket` the key's
  * prefix. Requests signed with any other key (the SDK in a test, the `bosun` CLI) are an operator's and go through
  * unchecked. Every denial is appended to the denial log (role, action, resource; never a body).
@@ -191,24 +195,32 @@ export class IamGateway {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const target = req.headers['x-amz-target'];
-    const service = serviceOfRequest(typeof target === 'string' ? target : undefined);
-    const caller = this.callers.get(accessKeyIdOf(req) ?? '');
-    const upstream = caller?.upstreams?.[service] ?? this.options.upstreams[service];
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
+    // SQS's query protocol (botocore 1.29, kombu) has no X-Amz-Target: its form body names the action and the queue.
+    const maybeQuery = typeof target !== 'string' && mayBeQueryRequest(method, url, req.headers['content-type']);
+    const formBody = maybeQuery ? await readAll(req) : undefined;
+    const queryParams = maybeQuery ? queryParametersOf(method, url, req.headers['content-type'], formBody) : undefined;
+    const sqsQuery = queryParams !== undefined && isSqsQuery(queryParams) ? queryParams : undefined;
+    const service = sqsQuery !== undefined ? 'sqs' : serviceOfRequest(typeof target === 'string' ? target : undefined);
+    const caller = this.callers.get(accessKeyIdOf(req) ?? '');
+    const upstream = caller?.upstreams?.[service] ?? this.options.upstreams[service];
     // SQS and DynamoDB bodies are JSON that names the resources; S3 bodies stream through, except a DeleteObjects' key list.
     const needsBody = caller !== undefined && (service !== 's3' || (method === 'POST' && /[?&]delete(=|&|$)/.test(url)));
-    const body = needsBody ? await readAll(req) : undefined;
+    const body = formBody ?? (needsBody ? await readAll(req) : undefined);
     if (caller === undefined) {
       await this.forward(upstream, req, res, body);
       return;
     }
-    const permissions = this.permissionsOf(service, typeof target === 'string' ? target : '', req, body);
+    const permissions =
+      sqsQuery !== undefined
+        ? sqsQueryPermissions(sqsQuery, url, this.options.scope)
+        : this.permissionsOf(service, typeof target === 'string' ? target : '', req, body);
     for (const permission of permissions.permissions) {
       const decision = this.authorize(caller.role, permission);
       if (!decision.allowed) {
         if (body === undefined) await readAll(req);
-        this.deny(caller, permissions, permission.action, permission.resource, decision.reason, res, req, because(decision, permission.action));
+        this.deny(caller, permissions, permission.action, permission.resource, decision.reason, res, req, because(decision, permission.action), sqsQuery !== undefined);
         return;
       }
     }
@@ -259,6 +271,7 @@ export class IamGateway {
     res: http.ServerResponse,
     req: http.IncomingMessage,
     explanation: string,
+    queryProtocol = false,
   ): void {
     this.denied += 1;
     const denial: IamDenial = {
@@ -282,6 +295,10 @@ export class IamGateway {
       const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>${escaped}</Message><RequestId>${requestId}</RequestId></Error>`;
       res.writeHead(403, { 'content-type': 'application/xml', 'x-amz-request-id': requestId });
       res.end(req.method === 'HEAD' ? undefined : xml);
+    } else if (request.service === 'sqs' && queryProtocol) {
+      res
+        .writeHead(403, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId })
+        .end(errorXml({ code: 'AccessDenied', type: 'Sender', message }, requestId));
     } else if (request.service === 'sqs') {
       // SQS's JSON protocol keeps its query-protocol error code in this header; the SDK names the error after it.
       res

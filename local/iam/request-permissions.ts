@@ -1,3 +1,4 @@
+import { queryToJson } from '../sqs-query-protocol';
 import type { ConditionContext } from './policy-evaluator';
 
 /** The AWS service an HTTP request to the local platform is for. */
@@ -74,8 +75,29 @@ function parseJson(body: Buffer): Record<string, unknown> {
  * sqsPermissions('AmazonSQS.SendMessageBatch', body, scope); // [{ action: 'sqs:SendMessage', resource: 'arn:aws:sqs:…:q' }]
  */
 export function sqsPermissions(target: string, body: Buffer, scope: ArnScope): RequestPermissions {
-  const operation = target.slice('AmazonSQS.'.length);
-  const request = parseJson(body);
+  return sqsPermissionsOf(target.slice('AmazonSQS.'.length), parseJson(body), scope);
+}
+
+/**
+ * The permissions of an SQS query-protocol request (`Action=<Operation>&…`, form-encoded or in the URL), the same as
+ * its JSON-protocol form's: `sqs:<Operation>` on the queue its `QueueUrl` — or the queue URL it was sent to, as kombu
+ * does — or its `QueueName` names.
+ *
+ * @example
+ * sqsQueryPermissions(new Map([['Action', 'ReceiveMessage']]), '/000000000000/q', scope); // [{ action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:…:q' }]
+ */
+export function sqsQueryPermissions(params: ReadonlyMap<string, string>, path: string, scope: ArnScope): RequestPermissions {
+  let request: Record<string, unknown>;
+  try {
+    request = queryToJson(params, path).input;
+  } catch {
+    // Parameters SQS refuses to parse: the queue they name still decides the permission (the emulator answers the error).
+    request = Object.fromEntries(params);
+  }
+  return sqsPermissionsOf(params.get('Action') ?? '', request, scope);
+}
+
+function sqsPermissionsOf(operation: string, request: Record<string, unknown>, scope: ArnScope): RequestPermissions {
   const queueUrl = request['QueueUrl'];
   const queueName = request['QueueName'];
   const sourceArn = request['SourceArn'];

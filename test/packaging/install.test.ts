@@ -100,6 +100,7 @@ describe('bosun installed into a service', () => {
         'dist/local/function-worker.js',
         'dist/local/dynamodb-local-loopback.java',
         'dist/local/sqs-limits.mjs',
+        'dist/local/sqs-query-protocol.js',
       ]),
     );
     expect(packedFiles.filter((file) => /^(test|bench|scratch)\/|\.map$|(?<!\.d)\.ts$/.test(file))).toEqual([]);

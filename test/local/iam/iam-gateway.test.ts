@@ -9,6 +9,7 @@ import { type IamDenial, IamGateway } from '../../../local/iam/iam-gateway';
 import type { RoleAccess } from '../../../local/iam/template-iam';
 import { LOCAL_ACCOUNT_ID } from '../../../local/intrinsics';
 import { emulatorClients, emulatorEndpoints, uniqueName } from '../../support/emulator-env';
+import { botocoreSqsCalls } from '../../support/python';
 
 /**
  * The IAM gateway in front of the real emulators: a caller signing with its role's key gets what the role allows and
@@ -173,6 +174,54 @@ describe('IamGateway', () => {
       expect(await failure(caller.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 })))).toMatchObject({ name: 'AccessDenied' });
       const attributes = await caller.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
       expect(attributes.Attributes?.['QueueArn']).toBe(queueArn(queueName));
+    });
+  });
+
+  describe('SQS in the query protocol (botocore 1.29, kombu)', () => {
+    it('checks a botocore caller as it checks a JSON one: its queue allowed, another queue and a missing action refused with AccessDenied', async () => {
+      const [sent, refused, notAllowed] = await botocoreSqsCalls({ endpoint: gateway.endpoint, region: scope.region, accessKeyId: CALLER_KEY }, [
+        { operation: 'send_message', params: { QueueUrl: queueUrl, MessageBody: 'allowed by query' } },
+        { operation: 'send_message', params: { QueueUrl: otherQueueUrl, MessageBody: 'denied' } },
+        { operation: 'receive_message', params: { QueueUrl: queueUrl, WaitTimeSeconds: 0 } },
+      ]);
+      const received = await operator.sqs.send(new ReceiveMessageCommand({ QueueUrl: otherQueueUrl, WaitTimeSeconds: 0 }));
+
+      expect(sent).toMatchObject({ ok: true });
+      expect(refused).toEqual({
+        ok: false,
+        code: 'AccessDenied',
+        type: 'Sender',
+        status: 403,
+        message:
+          `User: arn:aws:sts::${LOCAL_ACCOUNT_ID}:assumed-role/Bosun-local-TestRole/test-consumer is not authorized to perform: sqs:SendMessage ` +
+          `on resource: ${queueArn(otherQueueName)} because no identity-based policy allows the sqs:SendMessage action`,
+      });
+      expect(notAllowed).toMatchObject({ ok: false, code: 'AccessDenied', status: 403 });
+      expect(received.Messages ?? []).toHaveLength(0);
+      expect(denials).toContainEqual(expect.objectContaining({ service: 'sqs', operation: 'ReceiveMessage', action: 'sqs:ReceiveMessage', resource: queueArn(queueName) }));
+    });
+
+    it("checks a kombu-style request posted to the queue's own path against that queue", async () => {
+      const post = (queue: string): Promise<Response> =>
+        fetch(`${gateway.endpoint}/${LOCAL_ACCOUNT_ID}/${queue}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+            authorization: `AWS4-HMAC-SHA256 Credential=${CALLER_KEY}/20260101/${scope.region}/sqs/aws4_request, SignedHeaders=host, Signature=0`,
+          },
+          body: 'Action=SendMessage&MessageBody=kombu',
+        });
+
+      const allowed = await post(queueName);
+      const refused = await post(otherQueueName);
+      const refusedBody = await refused.text();
+
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toMatch(/<SendMessageResponse [^>]*><SendMessageResult>.*<MessageId>/);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('content-type')).toBe('text/xml');
+      expect(refusedBody).toContain(`<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: `);
+      expect(refusedBody).toContain(`sqs:SendMessage on resource: ${queueArn(otherQueueName)}`);
     });
   });
 

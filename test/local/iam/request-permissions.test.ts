@@ -1,8 +1,37 @@
-import { dynamoDbPermissions, queueArnOfUrl, s3Permissions, sqsPermissions } from '../../../local/iam/request-permissions';
+import { dynamoDbPermissions, queueArnOfUrl, s3Permissions, sqsPermissions, sqsQueryPermissions } from '../../../local/iam/request-permissions';
 
 const scope = { region: 'us-east-1', accountId: '000000000000' };
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 const table = (name: string): string => `arn:aws:dynamodb:us-east-1:000000000000:table/${name}`;
+
+describe('sqsQueryPermissions', () => {
+  const form = (body: string): Map<string, string> => new Map(new URLSearchParams(body));
+
+  it('needs what the JSON form needs: the single action of a batch, on the queue its QueueUrl names', () => {
+    const url = 'http://127.0.0.1:4566/000000000000/celery';
+
+    expect(sqsQueryPermissions(form(`Action=DeleteMessageBatch&QueueUrl=${encodeURIComponent(url)}`), '/', scope)).toEqual({
+      service: 'sqs',
+      operation: 'DeleteMessageBatch',
+      permissions: [{ action: 'sqs:DeleteMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:celery' }],
+    });
+  });
+
+  it('takes the queue from the path a kombu request is posted to, and GetQueueUrl from its QueueName', () => {
+    expect(sqsQueryPermissions(form('Action=ReceiveMessage&MaxNumberOfMessages=1'), '/000000000000/celery', scope).permissions).toEqual([
+      { action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:celery' },
+    ]);
+    expect(sqsQueryPermissions(form('Action=GetQueueUrl&QueueName=q'), '/000000000000/other', scope).permissions[0]!.resource).toBe(
+      'arn:aws:sqs:us-east-1:000000000000:q',
+    );
+  });
+
+  it('still names the queue of a request whose other parameters SQS cannot parse', () => {
+    expect(sqsQueryPermissions(form('Action=ReceiveMessage&QueueUrl=%2F000000000000%2Fq&WaitTimeSeconds=soon'), '/', scope).permissions).toEqual([
+      { action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:q' },
+    ]);
+  });
+});
 
 describe('sqsPermissions', () => {
   it('needs the single action of a batch call, on the queue its URL names', () => {
