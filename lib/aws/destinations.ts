@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { CeleryTaskMap, encodeCeleryMessage, type CeleryTaskMapping } from '../celery';
+import { CeleryMappingError, CeleryTaskMap, encodeCeleryMessage, type CeleryTaskMapping } from '../celery';
 import { Limits, type CustomDelivery, type CustomDestination } from '../contract';
 import { AwsCallFailedError } from './errors';
 
@@ -131,6 +131,15 @@ export function celeryDestination(options: CeleryDestinationOptions): CustomDest
     farEta: {
       maxDelaySeconds: Limits.SQS_MAX_DELAY_SECONDS,
       ...(options.holdQueue === undefined ? {} : { holdQueue: options.holdQueue }),
+    },
+    check(task: string, payload: unknown): string | undefined {
+      try {
+        tasks.toCelery(task, payload);
+        return undefined;
+      } catch (error) {
+        if (error instanceof CeleryMappingError) return error.message;
+        throw error;
+      }
     },
     async deliver(delivery: CustomDelivery): Promise<void> {
       const { envelope } = delivery;

@@ -305,6 +305,13 @@ export interface CustomDestination {
    * @default - no limit: every task is handed over at publish with its ETA
    */
   readonly farEta?: CustomDestinationEtaLimit;
+  /**
+   * Says, without side effects, why the destination could never take this task (for example a task it has no mapping
+   * for), or `undefined` when it can. The producer SDK refuses such a publish before anything is written or sent; a
+   * consumer dead-letters such a hand-over with the reason instead of retrying it.
+   * @default - every task is accepted until `deliver` says otherwise
+   */
+  check?(task: string, payload: unknown): string | undefined;
   /** Hands one task over. */
   deliver(delivery: CustomDelivery): Promise<void>;
 }

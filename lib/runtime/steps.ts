@@ -211,5 +211,13 @@ async function routeStep(envelope: TaskEnvelope, payload: unknown, r: ResolvedRu
       detail: `routing sends task "${envelope.task}" to "${decision.destination}", which is neither a Bosun queue nor a registered destination`,
     };
   }
+  const refusal = destination.check?.(envelope.task, payload);
+  if (refusal !== undefined) {
+    return {
+      kind: 'deadLetter',
+      reason: 'non-retryable',
+      detail: `routing hands task "${envelope.task}" to destination "${decision.destination}", which cannot take it: ${refusal}; fix the rule or the destination, then redrive`,
+    };
+  }
   return { kind: 'handOver', destination, route, payload, decision };
 }

@@ -222,6 +222,10 @@ export class TaskPreparer {
     });
     if (decision.killed) throw new TaskKilledError(taskName, decision.reason);
     const target = this.holdFarEta(taskName, this.targetOf(taskName, decision), eta, nowMs);
+    const refusal = this.options.customDestinations.get(decision.destination)?.check?.(taskName, payload);
+    if (refusal !== undefined) {
+      throw new PayloadInvalidError(taskName, [], `task "${taskName}" routes to destination "${decision.destination}", which cannot take it: ${refusal}`);
+    }
 
     return this.build(
       { taskName, taskId, dedupKey, decision, target, eta, delaySeconds, context, traceId: options.traceId, link: 0 },

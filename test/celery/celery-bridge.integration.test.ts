@@ -4,11 +4,12 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { celeryDestination } from '../../lib/aws/destinations';
 import { decodeCeleryMessage, type CeleryTaskMapping } from '../../lib/celery';
-import { MessageAttribute, defaultRoutingDocument, type RoutingDocument, type TaskStateItem } from '../../lib/contract';
+import { MessageAttribute, defaultRoutingDocument, serializeEnvelope, type RoutingDocument, type TaskStateItem } from '../../lib/contract';
 import { createTaskHandler, defineTask, type CreateTaskHandlerOptions } from '../../lib/runtime';
 import { createTaskClient } from '../../lib/sdk/task-client';
-import { TaskClientConfigError } from '../../lib/sdk/errors';
-import { quietTelemetry } from '../runtime/support/factories';
+import { PayloadInvalidError, TaskClientConfigError } from '../../lib/sdk/errors';
+import { dedupTaskId } from '../../lib/sdk/task-id';
+import { envelope, quietTelemetry } from '../runtime/support/factories';
 import { createResources, deleteResources, harnessClients, pollOnce, pollUntil, receive, sendBody, type RuntimeResources } from '../runtime/support/emulator-harness';
 
 const { sdk, raw } = harnessClients();
@@ -230,6 +231,34 @@ describe('celeryDestination', () => {
     expect(decoded).toMatchObject({ task: 'app.add', id: published.taskId, args: [7, 8] });
     expect(decoded.eta).toBeUndefined();
     expect(runs).toEqual([]);
+  });
+
+  it('refuses at publish a task the Celery mapping cannot take, writing and sending nothing', async () => {
+    const routing = { current: async () => ({ ...defaultRoutingDocument('celery'), rules: [] }) };
+    const celery = celeryDestination({ name: 'celery', queueUrl: resources.otherQueueUrl, sqs: sdk.sqs, tasks: mapping });
+    const producer = createTaskClient({ queueUrls: { default: resources.queueUrl }, tableName: resources.tableName, clients: sdk, routing, destinations: [celery], logger: { warn: () => undefined, info: () => undefined } });
+    const unmapped = await producer.publish('math.sub', { x: 1 }, { dedupKey: 'sub-1' }).catch((e: unknown) => e);
+    expect(unmapped).toBeInstanceOf(PayloadInvalidError);
+    expect((unmapped as Error).message).toBe(
+      'task "math.sub" routes to destination "celery", which cannot take it: Bosun task "math.sub" has no Celery mapping (mapped: math.add, greet)',
+    );
+    await expect(producer.publish('math.add', [1, 2])).rejects.toThrow(/must be a JSON object to become keyword arguments of Celery task "app.add" \(given an array\)/);
+    expect(await stateOf(dedupTaskId('math.sub', 'sub-1'))).toBeUndefined();
+    expect(await receive(sdk, resources.otherQueueUrl, 0)).toEqual([]);
+  });
+
+  it('dead-letters a queued task the flag now hands to Celery when the mapping cannot take it, instead of retrying the hand-over', async () => {
+    const celery = celeryDestination({ name: 'celery', queueUrl: resources.otherQueueUrl, sqs: sdk.sqs, tasks: [{ task: 'math.add', celeryTask: 'app.add', args: ['x'] }] });
+    const routing = { current: async () => ({ ...defaultRoutingDocument('default'), rules: [{ id: 'greet-to-celery', tasks: ['greet'], destination: 'celery' }] }) };
+    const env = envelope('greet', { name: 'ann' });
+    await sendBody(sdk, resources.queueUrl, serializeEnvelope(env));
+    await pollOnce(sdk, resources.queueUrl, handlerWith({ routing, destinations: [celery] }));
+    const [dead] = await receive(sdk, resources.dlqUrl, 1);
+    expect(dead?.MessageAttributes?.[MessageAttribute.DEAD_DETAIL]?.StringValue).toBe(
+      'routing hands task "greet" to destination "celery", which cannot take it: Bosun task "greet" has no Celery mapping (mapped: math.add); fix the rule or the destination, then redrive',
+    );
+    expect(await stateOf(env.id)).toMatchObject({ status: 'dead', deadReason: 'non-retryable' });
+    expect(await receive(sdk, resources.otherQueueUrl, 0)).toEqual([]);
   });
 
   it('refuses at publish a task due beyond 900 s when the destination has no hold queue, sending nothing', async () => {

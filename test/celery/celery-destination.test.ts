@@ -50,6 +50,13 @@ describe('celeryDestination', () => {
     expect(mock.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
+  it('says, without sending, which tasks it could never take', () => {
+    expect(celery.check?.('math.add', { x: 1, y: 2 })).toBeUndefined();
+    expect(celery.check?.('math.sub', { x: 1 })).toBe('Bosun task "math.sub" has no Celery mapping (mapped: math.add)');
+    expect(celery.check?.('math.add', 'not an object')).toMatch(/^payload of Bosun task "math.add" must be a JSON object .* \(given string\)/);
+    expect(mock.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
   it('refuses a task without a Celery mapping, sending nothing', async () => {
     await expect(celery.deliver(delivery('math.sub', { x: 1 }))).rejects.toThrow(CeleryMappingError);
     await expect(celery.deliver(delivery('math.sub', { x: 1 }))).rejects.toThrow('Bosun task "math.sub" has no Celery mapping (mapped: math.add)');
