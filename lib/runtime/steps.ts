@@ -36,6 +36,9 @@ export interface ReadMessage {
  */
 export function readMessage(record: SQSRecord, r?: Pick<ResolvedRuntime, 'celery' | 'queueName' | 'now'>): ReadMessage | { readonly poison: Decision & { kind: 'deadLetter' } } {
   const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  // A Bosun envelope is a JSON object: a body that cannot be one (kombu's base64 envelope) goes straight to the Celery
+  // intake, without the cost of a failed JSON parse.
+  if (r?.celery !== undefined && !record.body.trimStart().startsWith('{')) return readCeleryMessage(record, r.celery, r.queueName, r.now());
   let envelope: TaskEnvelope;
   try {
     envelope = parseEnvelope(record.body);
