@@ -37,6 +37,9 @@ function forwardedHeaders(req) {
   return headers;
 }
 
+/** Queue name → fauxqs' URL of the queue, for query requests (see answerSqsQuery). */
+const queueUrls = new Map();
+
 async function answer(req, res) {
   const body = await readAll(req);
   const method = req.method ?? 'GET';
@@ -53,7 +56,7 @@ async function answer(req, res) {
       });
       return { statusCode: response.statusCode, headers: response.headers, body: response.body };
     };
-    reply = await sqsQuery.answerSqsQuery(params, url, callJson, randomUUID());
+    reply = await sqsQuery.answerSqsQuery(params, url, callJson, randomUUID(), queueUrls);
   } else {
     // Not SQS (SNS, STS): the body has been read, so fauxqs gets it in process.
     const response = await app.inject({ method, url, headers: req.headers, payload: body });

@@ -98,10 +98,18 @@ export declare function queryErrorOf(statusCode: number, queryErrorHeader: strin
 export declare function escapeXml(text: string): string;
 
 /**
- * Answers one SQS query request with XML, making its JSON-protocol call (and a `GetQueueUrl` that resolves the queue
- * URL it names by the queue's name) through `callJson`.
+ * Answers one SQS query request with XML, making its JSON-protocol call through `callJson`, after resolving the queue
+ * URL it names by the queue's name (`GetQueueUrl`, remembered in `queueUrls` across requests: dropped when the queue is
+ * deleted, and resolved afresh when a call under a remembered URL finds no queue).
  *
  * @example
- * const answer = await answerSqsQuery(params, req.url, (action, input) => inject(action, input), randomUUID());
+ * const queueUrls = new Map<string, string>();
+ * const answer = await answerSqsQuery(params, req.url, (action, input) => inject(action, input), randomUUID(), queueUrls);
  */
-export declare function answerSqsQuery(params: ReadonlyMap<string, string>, path: string, callJson: SqsJsonCall, requestId: string): Promise<SqsHttpAnswer>;
+export declare function answerSqsQuery(
+  params: ReadonlyMap<string, string>,
+  path: string,
+  callJson: SqsJsonCall,
+  requestId: string,
+  queueUrls?: Map<string, string>,
+): Promise<SqsHttpAnswer>;

@@ -342,13 +342,19 @@ function queryErrorOf(statusCode, queryErrorHeader, body) {
   return { code, type: fault, message };
 }
 
+function isNonExistentQueue(answer) {
+  return answer.statusCode === 400 && /QueueDoesNotExist|NonExistentQueue/.test(answer.body + String(answer.headers['x-amzn-query-error'] ?? ''));
+}
+
 /**
  * Answers one SQS query request through `callJson(action, input)`, which makes the JSON-protocol call and resolves to
- * its `{ statusCode, headers, body }`. Every queue URL (a `QueueUrl` parameter or the request's path) is first resolved
- * by its queue name with `GetQueueUrl`, as SQS accepts a queue's URL under any of its hosts (kombu is given
- * `http://127.0.0.1:<port>/…`, fauxqs names queues `http://sqs.<region>.localhost:<port>/…`).
+ * its `{ statusCode, headers, body }`. Every queue URL (a `QueueUrl` parameter or the request's path) is resolved by
+ * its queue name with `GetQueueUrl` first, as SQS accepts a queue's URL under any of its hosts (kombu is given
+ * `http://127.0.0.1:<port>/…`, fauxqs names queues `http://sqs.<region>.localhost:<port>/…`). `queueUrls` remembers
+ * each name's URL across requests; an entry is dropped when its queue is deleted, and a call the emulator answers
+ * with "does not exist" under a remembered URL is resolved afresh and made once more (nothing happened the first time).
  */
-async function answerSqsQuery(params, path, callJson, requestId) {
+async function answerSqsQuery(params, path, callJson, requestId, queueUrls = new Map()) {
   const xml = (statusCode, body) => ({ statusCode, headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, body });
   let call;
   try {
@@ -358,14 +364,28 @@ async function answerSqsQuery(params, path, callJson, requestId) {
     return xml(error.statusCode, errorXml({ code: error.code, type: 'Sender', message: error.message }, requestId));
   }
   const { action, input } = call;
-  if (typeof input.QueueUrl === 'string' && action !== 'GetQueueUrl') {
-    const name = queueNameOf(input.QueueUrl);
-    if (name !== undefined) {
-      const found = await callJson('GetQueueUrl', { QueueName: name });
-      if (found.statusCode === 200) input.QueueUrl = JSON.parse(found.body).QueueUrl;
+  const name = typeof input.QueueUrl === 'string' && action !== 'GetQueueUrl' ? queueNameOf(input.QueueUrl) : undefined;
+  const resolve = async () => {
+    const found = await callJson('GetQueueUrl', { QueueName: name });
+    if (found.statusCode !== 200) {
+      queueUrls.delete(name);
+      return undefined;
     }
+    const url = JSON.parse(found.body).QueueUrl;
+    queueUrls.set(name, url);
+    return url;
+  };
+  let remembered = false;
+  if (name !== undefined) {
+    remembered = queueUrls.has(name);
+    input.QueueUrl = (remembered ? queueUrls.get(name) : await resolve()) ?? input.QueueUrl;
   }
-  const answer = await callJson(action, input);
+  let answer = await callJson(action, input);
+  if (remembered && isNonExistentQueue(answer)) {
+    const url = await resolve();
+    if (url !== undefined) answer = await callJson(action, { ...input, QueueUrl: url });
+  }
+  if (action === 'DeleteQueue' && name !== undefined) queueUrls.delete(name);
   if (answer.statusCode !== 200) {
     const header = answer.headers['x-amzn-query-error'];
     return xml(answer.statusCode, errorXml(queryErrorOf(answer.statusCode, Array.isArray(header) ? header[0] : header, answer.body), requestId));

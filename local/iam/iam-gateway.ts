@@ -113,9 +113,8 @@ const XML_ESCAPES: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;'
  * against the role's identity policies and the resource policies of the template, and either forwards the request or
  * answers as AWS does: S3 `AccessDenied` 403, SQS `AccessDenied` (in XML for a query-protocol request, as botocore
  * and kombu send them: its action and queue come from the form or the path it is posted to), DynamoDB
- * `AccessDeniedException`. An S3
- * `GetObject`/`HeadObject` the emulator answers 404 becomes a 403 unless the role may `s3:ListBucket` the key's
- * prefix. Requests signed with any other key (the SDK in a test, the `bosun` CLI) are an operator's and go through
+ * `AccessDeniedException`. An S3 `GetObject`/`HeadObject` the emulator answers 404 becomes a 403 unless the role may
+ * `s3:ListBucket` the key's prefix. Requests signed with any other key (the SDK in a test, the `bosun` CLI) are an operator's and go through
  * unchecked. Every denial is appended to the denial log (role, action, resource; never a body).
  *
  * @example

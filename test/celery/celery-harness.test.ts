@@ -103,8 +103,16 @@ describe('a real Celery worker and producer on the local SQS', () => {
   });
 });
 
-describe('the Celery harness on a machine without Debian Celery', () => {
-  it('fails saying which modules are missing and what to install, instead of skipping', () => {
+describe('the Celery harness, misused', () => {
+  it('refuses to start a worker on a queue that does not exist, naming it', async () => {
+    const absent = uniqueName('celery-absent');
+
+    await expect(startCeleryWorker({ platform, queueName: absent })).rejects.toThrow(
+      `queue ${absent} does not exist on ${endpoints.sqsEndpoint}; create it before starting a Celery worker on it`,
+    );
+  });
+
+  it('fails saying which modules are missing from Debian\'s Python and what to install, instead of skipping', () => {
     expect(() => requirePythonModules(['celery', 'bosun_no_such_module'])).toThrow(
       '/usr/bin/python3 cannot import bosun_no_such_module (needed: celery, bosun_no_such_module); install them with ' +
         '`apt-get install -y --no-install-recommends python3-bosun_no_such_module` (as .ci/run does)',

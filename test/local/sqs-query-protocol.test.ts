@@ -226,6 +226,39 @@ describe('answerSqsQuery', () => {
     ]);
   });
 
+  it('remembers a queue URL across requests, resolves it afresh when the queue is gone from it, and forgets a deleted queue', async () => {
+    const queueUrls = new Map<string, string>();
+    let current = 'http://sqs.us-east-1.localhost:4566/000000000000/celery';
+    const calls: string[] = [];
+    const callJson = async (action: string, input: Record<string, unknown>): Promise<SqsHttpAnswer> => {
+      calls.push(action === 'GetQueueUrl' ? 'GetQueueUrl' : `${action} ${String(input['QueueUrl'])}`);
+      if (action === 'GetQueueUrl') return ok({ QueueUrl: current });
+      if (input['QueueUrl'] !== current) {
+        return { statusCode: 400, headers: { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' }, body: '{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}' };
+      }
+      return ok({});
+    };
+    const purge = (): Promise<SqsHttpAnswer> => answerSqsQuery(form('Action=PurgeQueue'), '/000000000000/celery', callJson, 'r', queueUrls);
+
+    await purge();
+    await purge();
+    current = 'http://127.0.0.1:4566/000000000000/celery';
+    const afterRecreation = await purge();
+    await answerSqsQuery(form('Action=DeleteQueue'), '/000000000000/celery', callJson, 'r', queueUrls);
+
+    expect(afterRecreation.statusCode).toBe(200);
+    expect(calls).toEqual([
+      'GetQueueUrl',
+      'PurgeQueue http://sqs.us-east-1.localhost:4566/000000000000/celery',
+      'PurgeQueue http://sqs.us-east-1.localhost:4566/000000000000/celery',
+      'PurgeQueue http://sqs.us-east-1.localhost:4566/000000000000/celery',
+      'GetQueueUrl',
+      'PurgeQueue http://127.0.0.1:4566/000000000000/celery',
+      'DeleteQueue http://127.0.0.1:4566/000000000000/celery',
+    ]);
+    expect(queueUrls.has('celery')).toBe(false);
+  });
+
   it('answers a parameter it cannot read with a 400 XML error and makes no call', async () => {
     let called = false;
     const answer = await answerSqsQuery(form('Action=ReceiveMessage&MaxNumberOfMessages=ten'), '/', async () => {

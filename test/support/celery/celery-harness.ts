@@ -1,3 +1,4 @@
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -29,7 +30,7 @@ export type CeleryPlatform = Pick<LocalPlatformDescription, 'region'> & { readon
 /** What the worker and the producer share. */
 export interface CeleryConnectionOptions {
   readonly platform: CeleryPlatform;
-  /** The SQS queue (it must exist), which is also the Celery queue (`task_default_queue`). */
+  /** The SQS queue (it must exist: the worker checks), which is also the Celery queue (`task_default_queue`). */
   readonly queueName: string;
   /** The key Celery signs with: a role's key makes the IAM gateway check it. @default - the operator's (`LOCAL_CREDENTIALS`) */
   readonly accessKeyId?: string;
@@ -123,6 +124,19 @@ function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/** Fails saying so when the queue does not exist: kombu with predefined queues neither creates it nor says why it gets nothing. */
+async function requireQueue(options: CeleryConnectionOptions): Promise<void> {
+  const sqs = new SQSClient({ region: options.platform.region, credentials: LOCAL_CREDENTIALS, endpoint: options.platform.endpoints.sqs });
+  try {
+    await sqs.send(new GetQueueUrlCommand({ QueueName: options.queueName }));
+  } catch (error) {
+    if ((error as Error).name !== 'QueueDoesNotExist') throw error;
+    throw new Error(`queue ${options.queueName} does not exist on ${options.platform.endpoints.sqs}; create it before starting a Celery worker on it`);
+  } finally {
+    sqs.destroy();
+  }
+}
+
 /**
  * Starts a real Celery 5.2 worker (Debian's `/usr/bin/python3`, kombu's SQS transport over the query protocol) on one
  * local SQS queue, with `--pool=solo`, no heartbeat, gossip or mingle, and 1 s long polls, and waits until it consumes.
@@ -135,6 +149,7 @@ function exited(child: ChildProcess): boolean {
  */
 export async function startCeleryWorker(options: CeleryWorkerOptions): Promise<CeleryWorker> {
   requirePythonModules(CELERY_MODULES);
+  await requireQueue(options);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bosun-celery-worker-'));
   const runsFile = path.join(dir, 'runs.jsonl');
   const configFile = path.join(dir, 'config.json');
