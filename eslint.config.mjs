@@ -30,5 +30,5 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  { files: ['lib/sdk/**/*.ts', 'lib/aws/**/*.ts', 'lib/runtime/**/*.ts', 'lib/contract/**/*.ts', 'lambdas/**/*.ts'], rules: noCdkInRuntime },
+  { files: ['lib/sdk/**/*.ts', 'lib/celery/**/*.ts', 'lib/aws/**/*.ts', 'lib/runtime/**/*.ts', 'lib/contract/**/*.ts', 'lambdas/**/*.ts'], rules: noCdkInRuntime },
 );

@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   DEFAULT_MOVE_CONCURRENCY,
   MAX_MOVE_CONCURRENCY,
@@ -10,7 +10,26 @@ import {
   moveMessages,
   sentAtMs,
 } from '../lib/aws/queue-mover';
-import { Limits, MessageAttribute, TASK_NAME_PATTERN, type TaskEnvelope, defaultRoutingDocument, matchesGlob } from '../lib/contract';
+import {
+  CeleryConfigError,
+  CeleryMappingError,
+  CeleryMessageError,
+  CeleryTaskExpiredError,
+  CeleryTaskMap,
+  type CeleryTaskMapping,
+  celeryTaskEnvelope,
+  decodeCeleryMessage,
+} from '../lib/celery';
+import {
+  ENVELOPE_VERSION,
+  Limits,
+  MessageAttribute,
+  TASK_NAME_PATTERN,
+  type TaskEnvelope,
+  defaultRoutingDocument,
+  matchesGlob,
+  serializeEnvelope,
+} from '../lib/contract';
 import {
   EtaTooFarError,
   MAX_ETA_SECONDS,
@@ -69,6 +88,14 @@ export interface MoveOptions {
   readonly wrapAs?: string;
   /** Dotted path of the ETA in a plain JSON body (ISO-8601, or epoch seconds), for example `headers.eta`. @default - none */
   readonly etaField?: string;
+  /**
+   * Convert the messages of another system into Bosun envelopes: `celery` reads Celery task messages (protocol 2 or 1,
+   * JSON) and moves each as the Bosun task `celeryTasks` maps it to, under its Celery id, its ETA kept.
+   * @default - none: only Bosun envelopes (and, with `wrapAs`, plain JSON bodies) move
+   */
+  readonly transform?: 'celery';
+  /** With `transform: 'celery'`: which Bosun task each Celery task is, and how its arguments become the payload. */
+  readonly celeryTasks?: readonly CeleryTaskMapping[];
   /** Most messages moved (filtered-out ones do not count). @default - the whole snapshot */
   readonly max?: number;
   /** Most messages per second. @default - no limit */
@@ -91,7 +118,7 @@ export interface MoveOptions {
 }
 
 /** How a moved message was carried over. */
-export type MoveTransform = 'pass-through' | 'wrapped';
+export type MoveTransform = 'pass-through' | 'wrapped' | 'celery';
 
 /** One message of a dry run, as it would move. Never the body. */
 export interface MoveSample {
@@ -124,6 +151,8 @@ export interface MoveResult {
   readonly passedThrough: number;
   /** Of `moved`: plain JSON bodies published as tasks of `wrapAs`. */
   readonly wrapped: number;
+  /** Of `moved`: Celery task messages converted to Bosun envelopes (`transform: 'celery'`). */
+  readonly celery: number;
   /** Of `moved`: copies whose ETA was within one SQS delay, sent with it as `DelaySeconds`. */
   readonly delayed: number;
   /** Of `moved`: copies whose ETA was further, sent on the scheduled path (longest delay, then the consumer hops). */
@@ -192,6 +221,16 @@ function etaOf(body: unknown, field: string): number | undefined | { readonly er
   return { error: `ETA field "${field}" is not an ISO-8601 time or epoch seconds (given a ${typeof value})` };
 }
 
+/** The message attributes the producer SDK gives a task, for an envelope `bosun move` builds. */
+function taskAttributes(envelope: TaskEnvelope): Record<string, MessageAttributeValue> {
+  return {
+    [MessageAttribute.TASK_NAME]: { DataType: 'String', StringValue: envelope.task },
+    [MessageAttribute.TASK_ID]: { DataType: 'String', StringValue: envelope.id },
+    [MessageAttribute.ENVELOPE_VERSION]: { DataType: 'Number', StringValue: String(ENVELOPE_VERSION) },
+    [MessageAttribute.ROUTE]: { DataType: 'String', StringValue: envelope.route.destination },
+  };
+}
+
 function copyAttributes(message: Message): Record<string, MessageAttributeValue> {
   const attributes: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
@@ -208,12 +247,18 @@ function copyAttributes(message: Message): Record<string, MessageAttributeValue>
 /** A source message, read once: a Bosun envelope, a plain JSON body, or neither. */
 type Parsed =
   | { readonly kind: 'envelope'; readonly envelope: TaskEnvelope }
+  | { readonly kind: 'celery'; readonly envelope: TaskEnvelope }
   | { readonly kind: 'json'; readonly value: unknown }
   | { readonly kind: 'other'; readonly why: string; readonly reason: string };
 
-function parse(message: Message): Parsed {
+/** Reads a Celery task message as its Bosun envelope; `undefined` when the body is not a Celery message at all. */
+type CeleryReader = (message: Message) => Parsed | undefined;
+
+function parse(message: Message, celery: CeleryReader | undefined): Parsed {
   const body = readBody(message);
   if (body.envelope !== undefined) return { kind: 'envelope', envelope: body.envelope };
+  const fromCelery = celery?.(message);
+  if (fromCelery !== undefined) return fromCelery;
   try {
     const value = JSON.parse(message.Body ?? '') as unknown;
     // Something that calls itself an envelope but is not a valid one is not a plain body to wrap.
@@ -251,6 +296,48 @@ function checkOptions(options: MoveOptions): void {
   if (options.sentBefore !== undefined && options.sentAfter !== undefined && Date.parse(options.sentAfter) >= Date.parse(options.sentBefore)) {
     throw new CliUsageError('--sent-after', `must be before --sent-before (given ${options.sentAfter} and ${options.sentBefore})`);
   }
+  if (options.transform !== undefined && (options.transform as string) !== 'celery') {
+    throw new CliUsageError('--transform', `must be celery (given "${String(options.transform)}")`);
+  }
+  const mapped = options.celeryTasks?.length ?? 0;
+  if (options.transform === 'celery' && mapped === 0) {
+    throw new CliUsageError('--transform', 'celery needs at least one --celery-task <celery task>=<bosun task>[:<arg>,<arg>…] saying which Bosun task each Celery task becomes');
+  }
+  if (options.transform === undefined && mapped > 0) {
+    throw new CliUsageError('--celery-task', 'applies with --transform celery; add --transform celery');
+  }
+}
+
+/** The Celery task map of `--celery-task`, checked. @throws CliUsageError */
+function celeryMapOf(options: MoveOptions): CeleryTaskMap | undefined {
+  if (options.transform !== 'celery') return undefined;
+  try {
+    return new CeleryTaskMap(options.celeryTasks ?? []);
+  } catch (error) {
+    if (error instanceof CeleryConfigError) throw new CliUsageError('--celery-task', error.message);
+    throw error;
+  }
+}
+
+/**
+ * Commander parser of a repeatable `--celery-task <celery task>=<bosun task>[:<arg>,<arg>…]`: the Celery task name,
+ * the Bosun task it becomes, and the names of its positional parameters (the rest of its keyword arguments stay
+ * keywords), for example `app.add=math.add:x,y`.
+ *
+ * @example
+ * command.option('--celery-task <mapping>', 'Celery task to Bosun task (repeatable)', collectCeleryTask, []);
+ */
+export function collectCeleryTask(value: string, previous: readonly CeleryTaskMapping[] = []): CeleryTaskMapping[] {
+  const match = /^([^=\s]+)=([^:\s]+)(?::([^\s]*))?$/.exec(value);
+  const args = match?.[3] === undefined || match[3] === '' ? [] : match[3].split(',');
+  if (match === null || args.some((name) => name === '')) {
+    throw new InvalidArgumentError(`expected <celery task>=<bosun task>[:<arg>,<arg>…], for example app.add=math.add:x,y (given "${value}")`);
+  }
+  const [, celeryTask, task] = match as unknown as [string, string, string];
+  if (!TASK_NAME_PATTERN.test(task)) {
+    throw new InvalidArgumentError(`the Bosun task must be a task name of lower-case letters, digits, ".", "-" and "_" (given "${task}")`);
+  }
+  return [...previous, { task, celeryTask, ...(args.length === 0 ? {} : { args }) }];
 }
 
 /**
@@ -271,6 +358,7 @@ function checkOptions(options: MoveOptions): void {
  */
 export async function moveQueue(platform: Platform, clients: CliClients, options: MoveOptions): Promise<MoveResult> {
   checkOptions(options);
+  const celeryMap = celeryMapOf(options);
   const destination = findQueue(platform, options.to);
   const sourceUrl = sourceUrlOf(platform, options.source);
   if (sourceUrl === destination.url) {
@@ -300,32 +388,61 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     return client;
   };
 
+  const celeryReader: CeleryReader | undefined =
+    celeryMap === undefined
+      ? undefined
+      : (message) => {
+          let decoded;
+          try {
+            decoded = decodeCeleryMessage(message.Body ?? '');
+          } catch (error) {
+            if (!(error instanceof CeleryMessageError) || error.problem === 'not-celery') return undefined;
+            return { kind: 'other', why: `Celery message refused (${error.problem}): ${error.message}`, reason: `Celery message refused (${error.problem})` };
+          }
+          try {
+            return { kind: 'celery', envelope: celeryTaskEnvelope(decoded, celeryMap, { queue: destination.name, sentAtMs: sentAtMs(message) ?? clock(), nowMs: clock() }) };
+          } catch (error) {
+            if (error instanceof CeleryTaskExpiredError) return { kind: 'other', why: error.message, reason: 'Celery task expired (a Celery worker would discard it)' };
+            if (error instanceof CeleryMappingError) {
+              const unmapped = celeryMap.forCeleryTask(decoded.task) === undefined;
+              return { kind: 'other', why: error.message, reason: unmapped ? `Celery task ${decoded.task} has no --celery-task mapping` : `Celery arguments do not fit the mapping of ${decoded.task}` };
+            }
+            if (error instanceof CeleryMessageError) return { kind: 'other', why: error.message, reason: `Celery message refused (${error.problem})` };
+            throw error;
+          }
+        };
   const parsed = new WeakMap<Message, Parsed>();
   const parsedOf = (message: Message): Parsed => {
     let value = parsed.get(message);
     if (value === undefined) {
-      value = parse(message);
+      value = parse(message, celeryReader);
       parsed.set(message, value);
     }
     return value;
   };
   const taskNameOf = (message: Message): string | undefined => {
     const read = parsedOf(message);
-    if (read.kind === 'envelope') return read.envelope.task;
+    if (read.kind === 'envelope' || read.kind === 'celery') return read.envelope.task;
     return attribute(message, MessageAttribute.TASK_NAME) ?? (read.kind === 'json' ? options.wrapAs : undefined);
   };
 
-  const tally = { passedThrough: 0, wrapped: 0, delayed: 0, scheduled: 0, alreadyMoved: 0 };
+  const tally = { passedThrough: 0, wrapped: 0, celery: 0, delayed: 0, scheduled: 0, alreadyMoved: 0 };
   const samples: MoveSample[] = [];
   const count = (sample: MoveSample): void => {
     if (sample.transform === 'pass-through') tally.passedThrough += 1;
+    else if (sample.transform === 'celery') tally.celery += 1;
     else tally.wrapped += 1;
     if (sample.scheduled) tally.scheduled += 1;
     else if (sample.delaySeconds > 0) tally.delayed += 1;
     if (dryRun && samples.filter((kept) => kept.transform === sample.transform).length < MAX_SAMPLES) samples.push(sample);
   };
 
-  const passThrough = (message: Message, envelope: TaskEnvelope): MoveDecision => {
+  /**
+   * An envelope passes through as it is; a Celery message's converted envelope is sent in its place, with the message
+   * attributes the SDK gives a task. Either way the task id is stable across runs (the Celery id), so a copy sent twice
+   * after a crash is run once by the consumer.
+   */
+  const passThrough = (message: Message, envelope: TaskEnvelope, transform: 'pass-through' | 'celery' = 'pass-through'): MoveDecision => {
     let schedule;
     try {
       schedule = scheduleEta(envelope.task, envelope.eta === undefined ? undefined : Date.parse(envelope.eta), clock(), Limits.SQS_MAX_DELAY_SECONDS);
@@ -336,7 +453,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
       messageId: message.MessageId ?? '',
       taskName: envelope.task,
       taskId: envelope.id,
-      transform: 'pass-through',
+      transform,
       delaySeconds: schedule.delaySeconds,
       scheduled: schedule.status === 'scheduled',
       ...(schedule.eta === undefined ? {} : { eta: schedule.eta }),
@@ -345,8 +462,8 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     return {
       kind: 'send',
       queueUrl: destination.url,
-      body: message.Body ?? '',
-      attributes: copyAttributes(message),
+      body: transform === 'celery' ? serializeEnvelope(envelope) : (message.Body ?? ''),
+      attributes: transform === 'celery' ? taskAttributes(envelope) : copyAttributes(message),
       delaySeconds: schedule.delaySeconds,
       taskId: envelope.id,
       unknownNote: ' (kept in the source; the next run sends it again and the consumer runs the task once)',
@@ -435,6 +552,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     messages.forEach((message, index) => {
       const read = parsedOf(message);
       if (read.kind === 'envelope') decisions.push(passThrough(message, read.envelope));
+      else if (read.kind === 'celery') decisions.push(passThrough(message, read.envelope, 'celery'));
       else if (read.kind === 'json' && options.wrapAs !== undefined) {
         plainAt.push(index);
         plain.push({ message, value: read.value });
@@ -522,7 +640,8 @@ export function renderMove(result: MoveResult): string {
     `${verb} ${result.moved} message(s) from ${result.source} to ${result.destination} in ${formatDuration(result.durationMs)}` +
       `${result.dryRun ? ' (dry run: nothing was sent, deleted or written)' : ` (${result.messagesPerSecond} msg/s)`}`,
     `  snapshot: about ${result.snapshot} message(s) sent to the source before ${result.startedAt}`,
-    `  Bosun envelopes passed through: ${result.passedThrough}; plain JSON bodies wrapped as tasks: ${result.wrapped}`,
+    `  Bosun envelopes passed through: ${result.passedThrough}; plain JSON bodies wrapped as tasks: ${result.wrapped}` +
+      `${result.celery > 0 ? `; Celery messages converted: ${result.celery}` : ''}`,
     `  ETA kept as DelaySeconds: ${result.delayed}; ETA beyond one SQS delay, sent on the scheduled path: ${result.scheduled}`,
   ];
   if (result.alreadyMoved > 0) lines.push(`already moved by an earlier run (source copy deleted, nothing sent): ${result.alreadyMoved}`);
@@ -562,6 +681,8 @@ interface MoveCommandOptions extends TargetOptions {
   readonly sentAfter?: string;
   readonly wrapAs?: string;
   readonly etaField?: string;
+  readonly transform?: string;
+  readonly celeryTask: CeleryTaskMapping[];
   readonly max?: number;
   readonly rate?: number;
   readonly concurrency: number;
@@ -591,6 +712,13 @@ export function registerMoveCommand(program: Command, session: CliSession): void
       .option('--sent-after <iso>', 'only messages sent to the source at or after this time', parseInstant)
       .option('--wrap-as <task>', 'publish plain JSON bodies as tasks of this name (Bosun envelopes pass through)')
       .option('--eta-field <path>', 'dotted path of the ETA in a plain JSON body (ISO-8601 or epoch seconds), with --wrap-as')
+      .option('--transform <name>', 'convert another system\'s messages into Bosun envelopes: celery (Celery task messages, protocol 2 or 1, JSON)')
+      .option(
+        '--celery-task <mapping>',
+        'with --transform celery: <celery task>=<bosun task>[:<arg>,<arg>…], the Bosun task a Celery task becomes and the names of its positional arguments (repeatable)',
+        collectCeleryTask,
+        [],
+      )
       .option('--max <n>', 'most messages to move', parseNonNegativeInteger)
       .option('--rate <n>', 'most messages per second', parsePositiveNumber)
       .option('--concurrency <n>', `loops in parallel, 1-${MAX_MOVE_CONCURRENCY}`, parseNonNegativeInteger, DEFAULT_MOVE_CONCURRENCY)
@@ -611,6 +739,8 @@ export function registerMoveCommand(program: Command, session: CliSession): void
         ...(options.sentAfter === undefined ? {} : { sentAfter: options.sentAfter }),
         ...(options.wrapAs === undefined ? {} : { wrapAs: options.wrapAs }),
         ...(options.etaField === undefined ? {} : { etaField: options.etaField }),
+        ...(options.transform === undefined ? {} : { transform: options.transform as 'celery' }),
+        ...(options.celeryTask.length === 0 ? {} : { celeryTasks: options.celeryTask }),
         ...(options.max === undefined ? {} : { max: options.max }),
         ...(options.rate === undefined ? {} : { ratePerSecond: options.rate }),
         warn: (line) => io.error(line),

@@ -7,8 +7,8 @@ export { CLAIM_CHECK_PREFIX, ClaimCheckStore, measurePayload } from './claim-che
 export type { ClaimCheckStoreOptions } from './claim-check';
 export { createAwsClients } from './clients';
 export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from './clients';
-export { sqsForwardingDestination } from './destinations';
-export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from './destinations';
+export { celeryDestination, sqsForwardingDestination } from './destinations';
+export type { CeleryDestinationOptions, ForwardedTaskMessage, SqsForwardingDestinationOptions } from './destinations';
 export {
   AwsCallFailedError,
   ClaimCheckCorruptError,

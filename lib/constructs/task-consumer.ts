@@ -8,7 +8,7 @@ import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nod
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { EnvVar, Limits } from '../contract';
+import { CONSUMER_AWS_ACCESS, EnvVar, Limits } from '../contract';
 import { CONSUMER_ARCHITECTURE, CONSUMER_BUNDLING, CONSUMER_RUNTIME } from './consumer-bundling';
 import { ConstructPropsInvalidError } from './errors';
 import { findProjectRoot } from './project-root';
@@ -334,6 +334,19 @@ export class TaskConsumer extends Construct implements ITaskConsumer {
   public bindLegacyQueue(queue: IQueue): void {
     this.addEnvironment(EnvVar.LEGACY_QUEUE_URL, queue.queueUrl);
     queue.grantSendMessages(this);
+  }
+
+  /**
+   * Lets the consumer hand tasks to a Celery worker's SQS queue (a `celeryDestination`), whose URL it reads from
+   * `BOSUN_CELERY_QUEUE_URL`: exactly `CONSUMER_AWS_ACCESS.queues.celeryQueue` on that queue.
+   *
+   * @example
+   * consumer.bindCeleryQueue(Queue.fromQueueArn(stack, 'Celery', 'arn:aws:sqs:eu-west-1:123456789012:celery'));
+   */
+  public bindCeleryQueue(queue: IQueue): void {
+    this.addEnvironment(EnvVar.CELERY_QUEUE_URL, queue.queueUrl);
+    Grant.addToPrincipal({ grantee: this, actions: [...CONSUMER_AWS_ACCESS.queues.celeryQueue], resourceArns: [queue.queueArn] });
+    if (queue.encryptionMasterKey !== undefined) queue.encryptionMasterKey.grant(this, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
   /** Acknowledges the wildcard KMS actions that sending to a KMS-encrypted queue requires, scoped to that key. */

@@ -53,6 +53,8 @@ export interface ConsumerAwsAccess {
     readonly otherTaskQueues: readonly SqsAction[];
     /** On the queue of the system being migrated from: hand-overs to the legacy destination. */
     readonly legacyQueue: readonly SqsAction[];
+    /** On the Celery worker's queue: hand-overs to a `celeryDestination` (Celery protocol-2 messages). */
+    readonly celeryQueue: readonly SqsAction[];
   };
 }
 
@@ -85,5 +87,6 @@ export const CONSUMER_AWS_ACCESS: ConsumerAwsAccess = {
     deadLetterQueue: ['sqs:SendMessage'],
     otherTaskQueues: ['sqs:SendMessage'],
     legacyQueue: ['sqs:SendMessage'],
+    celeryQueue: ['sqs:SendMessage'],
   },
 };

@@ -31,6 +31,8 @@ export const EnvVar = {
   ROUTING_FILE: 'BOSUN_ROUTING_FILE',
   /** URL of the legacy system's SQS queue, registered as the `legacy` custom destination by the example consumers. */
   LEGACY_QUEUE_URL: 'BOSUN_LEGACY_QUEUE_URL',
+  /** URL of the SQS queue a Celery worker reads, for a `celeryDestination` (set by `TaskConsumer.bindCeleryQueue`). */
+  CELERY_QUEUE_URL: 'BOSUN_CELERY_QUEUE_URL',
   /** `true` to address S3 path-style (the local emulator needs it; AWS does not). Endpoints themselves come from the AWS SDK's own `AWS_ENDPOINT_URL_<SERVICE>` variables. */
   S3_FORCE_PATH_STYLE: 'BOSUN_S3_FORCE_PATH_STYLE',
   /** Path of the running local platform's `platform.json`, for `taskClientOptionsFromPlatform` (a separate process). */

@@ -35,6 +35,7 @@ export {
 export type {
   CustomDelivery,
   CustomDestination,
+  CustomDestinationEtaLimit,
   RouteDecision,
   RouteInput,
   RoutingDocument,

@@ -17,6 +17,8 @@ export const StackOutput = {
   QUEUE_NAMES: 'QueueNames',
   /** URL of the legacy-system queue the example `legacy` destination forwards to, when the platform has one. */
   LEGACY_QUEUE_URL: 'LegacyQueueUrl',
+  /** URL of the Celery worker's SQS queue a `celeryDestination` hands tasks to, when the platform names one. */
+  CELERY_QUEUE_URL: 'CeleryQueueUrl',
   /** Deployment stage. */
   STAGE: 'Stage',
   /** Largest envelope the platform's producers send inline, in bytes; larger payloads go to the claim-check bucket. */

@@ -24,6 +24,8 @@ export interface ProducerAwsAccess {
     readonly taskQueues: readonly SqsAction[];
     /** On the queue of the system being migrated from, when the platform has one: publish-time hand-overs. */
     readonly legacyQueue: readonly SqsAction[];
+    /** On the Celery worker's queue, when the platform names one: publish-time hand-overs to a `celeryDestination`. */
+    readonly celeryQueue: readonly SqsAction[];
   };
   /** On the routing document's AppConfig configuration profile: the routing decision of every publish. */
   readonly routingProfile: { readonly actions: readonly AppConfigAction[] };
@@ -42,7 +44,7 @@ export interface ProducerAwsAccess {
  *   `handedOver` and `cancel`, and the conditional `DeleteItem` that undoes a record when the send certainly failed;
  * - claim-checked payloads: `PutObject` under `claim-checks/`, and `DeleteObject` there to undo an upload whose send
  *   certainly failed;
- * - `SendMessage` (which also authorizes `SendMessageBatch`) on the task queues and the legacy queue;
+ * - `SendMessage` (which also authorizes `SendMessageBatch`) on the task queues, the legacy queue and the Celery queue;
  * - reading the routing document from AppConfig;
  * - creating a far-ETA task's one-time schedule (passing the ETA schedule role) and deleting it when the task is
  *   cancelled.
@@ -61,6 +63,7 @@ export const PRODUCER_AWS_ACCESS: ProducerAwsAccess = {
   queues: {
     taskQueues: ['sqs:SendMessage'],
     legacyQueue: ['sqs:SendMessage'],
+    celeryQueue: ['sqs:SendMessage'],
   },
   routingProfile: { actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'] },
   etaSchedules: { actions: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], passRole: ['iam:PassRole'] },

@@ -299,6 +299,34 @@ export interface CustomDelivery {
 export interface CustomDestination {
   /** Name the routing document uses; must not clash with a Bosun queue name. */
   readonly name: string;
+  /**
+   * How far an ETA the destination may be handed. A task routed here whose ETA is farther waits on Bosun's scheduled
+   * path (SQS delays, a hop chain or a one-time schedule) on a Bosun queue and is handed over when due.
+   * @default - no limit: every task is handed over at publish with its ETA
+   */
+  readonly farEta?: CustomDestinationEtaLimit;
+  /**
+   * Says, without side effects, why the destination could never take this task (for example a task it has no mapping
+   * for), or `undefined` when it can. The producer SDK refuses such a publish before anything is written or sent; a
+   * consumer dead-letters such a hand-over with the reason instead of retrying it.
+   * @default - every task is accepted until `deliver` says otherwise
+   */
+  check?(task: string, payload: unknown): string | undefined;
   /** Hands one task over. */
   deliver(delivery: CustomDelivery): Promise<void>;
+}
+
+/**
+ * The ETA limit of a {@link CustomDestination}, for a system that cannot hold a task for long itself (a Celery worker
+ * holds an ETA in memory, and runs it again each time the visibility timeout passes).
+ */
+export interface CustomDestinationEtaLimit {
+  /** Farthest ETA handed over at publish, in seconds from now (for example 900, SQS's longest delay). */
+  readonly maxDelaySeconds: number;
+  /**
+   * The Bosun queue a farther task waits on. Its consumer must re-check the route and register this destination, so it
+   * hands the task over when due (or runs it, if the flags have moved the task back to Bosun meanwhile).
+   * @default - none: publishing a task with a farther ETA to this destination is refused
+   */
+  readonly holdQueue?: string;
 }

@@ -67,7 +67,7 @@ export class BatchRunner {
   }
 
   private async processRecord(record: SQSRecord, remaining: () => number, budgetMs: number, batch: BatchMetrics): Promise<MessageOutcome> {
-    const read = readMessage(record);
+    const read = readMessage(record, this.r);
     if ('poison' in read) return this.executor.poison(record, read.poison, Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1), batch);
     return this.processRead(read, remaining, budgetMs, batch);
   }

@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TASK_RESULT_KEY_PREFIX, type ClaimCheckReference, type CustomDestination, type RoutingDocumentSource } from '../contract';
+import type { CeleryTaskMap, CeleryTaskMapping } from '../celery';
 import { BatchRunner } from './batch-runner';
 import type { TaskDefinition } from './define-task';
 import { resolveRuntime } from './runtime-config';
@@ -124,10 +125,25 @@ export interface CreateTaskHandlerOptions {
   readonly logger?: Logger;
   /** Powertools metrics (EMF). @default - Metrics in namespace `POWERTOOLS_METRICS_NAMESPACE` or `Bosun` */
   readonly metrics?: Metrics;
+  /**
+   * The Celery intake: this consumer also reads Celery task messages (protocol 2 or 1, JSON, as `task.delay()` sends
+   * them on SQS) and runs the mapped Bosun task, keeping the Celery task id as the task id. Messages it cannot run are
+   * dead-lettered with the reason: pickle and other serializers, compressions Node cannot undo, undecodable bodies,
+   * unmapped Celery tasks, arguments that do not fit the mapping, workflows (callbacks, errbacks, chains, chords) and
+   * expired tasks.
+   * @default - none: a message that is not a Bosun envelope is dead-lettered as malformed
+   */
+  readonly celery?: CeleryIntakeOptions;
   /** Clock, for tests. @default Date.now */
   readonly now?: () => number;
   /** Random source of the backoff jitter, for tests. @default Math.random */
   readonly random?: () => number;
+}
+
+/** Options of the Celery intake ({@link CreateTaskHandlerOptions.celery}). */
+export interface CeleryIntakeOptions {
+  /** The Celery tasks this consumer accepts, each with the Bosun task it runs and how its arguments become the payload. */
+  readonly tasks: readonly CeleryTaskMapping[] | CeleryTaskMap;
 }
 
 export {

@@ -7,7 +7,9 @@ export {
   RESULT_KEY_PREFIX,
   createTaskHandler,
 } from './create-task-handler';
-export type { ClaimCheckAccess, CreateTaskHandlerOptions, RuntimeClients, TaskSqsHandler } from './create-task-handler';
+export type { CeleryIntakeOptions, ClaimCheckAccess, CreateTaskHandlerOptions, RuntimeClients, TaskSqsHandler } from './create-task-handler';
+export { CeleryConfigError, CeleryMappingError, CeleryTaskMap } from '../celery';
+export type { CeleryArguments, CeleryTaskMapping } from '../celery';
 export {
   DEFAULT_BACKOFF_BASE_SECONDS,
   DEFAULT_BACKOFF_CAP_SECONDS,

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { CeleryConfigError, CeleryTaskMap } from '../celery';
 import { Limits, type CustomDestination, type RoutingDocumentSource } from '../contract';
 import { ClaimCheckStore } from '../aws/claim-check';
 import { TaskStateStore } from '../aws/task-state-store';
@@ -43,6 +44,8 @@ export interface ResolvedRuntime {
   readonly releaseDelaySeconds: number;
   readonly safetyMarginMs: number;
   readonly resultInlineLimitBytes: number;
+  /** The Celery intake's task map, when the consumer reads Celery messages. */
+  readonly celery: CeleryTaskMap | undefined;
 }
 
 function requireRange(field: string, value: number | undefined, min: number, max: number): void {
@@ -92,6 +95,21 @@ export function resolveRuntime(options: CreateTaskHandlerOptions): ResolvedRunti
     }
     destinations.set(destination.name, destination);
   }
+  let celery: CeleryTaskMap | undefined;
+  if (options.celery !== undefined) {
+    try {
+      celery = options.celery.tasks instanceof CeleryTaskMap ? options.celery.tasks : new CeleryTaskMap(options.celery.tasks);
+    } catch (error) {
+      if (error instanceof CeleryConfigError) throw new TaskHandlerConfigInvalidError(`celery.tasks: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const unregistered = celery.tasks().filter((name) => !tasks.has(name));
+    if (unregistered.length > 0) {
+      throw new TaskHandlerConfigInvalidError(
+        `celery.tasks must map Celery tasks to tasks this consumer runs (given ${unregistered.map((name) => `"${name}"`).join(', ')}, not among ${[...tasks.keys()].join(', ')})`,
+      );
+    }
+  }
   const now = options.now ?? Date.now;
   const claimChecks =
     options.claimChecks ??
@@ -122,5 +140,6 @@ export function resolveRuntime(options: CreateTaskHandlerOptions): ResolvedRunti
     releaseDelaySeconds: options.releaseDelaySeconds ?? DEFAULT_RELEASE_DELAY_SECONDS,
     safetyMarginMs: options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS,
     resultInlineLimitBytes: options.resultInlineLimitBytes ?? DEFAULT_RESULT_INLINE_LIMIT_BYTES,
+    celery,
   };
 }

@@ -10,6 +10,7 @@ import {
   type TaskEnvelope,
 } from '../contract';
 import { ClaimCheckCorruptError, ClaimCheckMissingError } from '../aws/errors';
+import { readCeleryMessage } from './celery-intake';
 import type { Decision } from './decisions';
 import type { TaskDefinition } from './define-task';
 import type { ResolvedRuntime } from './runtime-config';
@@ -29,14 +30,21 @@ export interface ReadMessage {
   readonly redriven: boolean;
 }
 
-/** The first step: the message is a readable envelope, or it is poison (dead-lettered without touching any state). */
-export function readMessage(record: SQSRecord): ReadMessage | { readonly poison: Decision & { kind: 'deadLetter' } } {
+/**
+ * The first step: the message is a readable envelope (or, with the Celery intake, a Celery task message read as one),
+ * or it is poison (dead-lettered without touching any state).
+ */
+export function readMessage(record: SQSRecord, r?: Pick<ResolvedRuntime, 'celery' | 'queueName' | 'now'>): ReadMessage | { readonly poison: Decision & { kind: 'deadLetter' } } {
   const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  // A Bosun envelope is a JSON object: a body that cannot be one (kombu's base64 envelope) goes straight to the Celery
+  // intake, without the cost of a failed JSON parse.
+  if (r?.celery !== undefined && !record.body.trimStart().startsWith('{')) return readCeleryMessage(record, r.celery, r.queueName, r.now());
   let envelope: TaskEnvelope;
   try {
     envelope = parseEnvelope(record.body);
   } catch (error) {
     if (!(error instanceof EnvelopeInvalidError)) throw error;
+    if (r?.celery !== undefined && error.problem !== 'unsupported-version') return readCeleryMessage(record, r.celery, r.queueName, r.now());
     const reason: DeadReason = error.problem === 'unsupported-version' ? 'unsupported-version' : 'malformed-message';
     return { poison: { kind: 'deadLetter', reason, detail: error.message } };
   }
@@ -204,6 +212,14 @@ async function routeStep(envelope: TaskEnvelope, payload: unknown, r: ResolvedRu
       kind: 'deadLetter',
       reason: 'unknown-destination',
       detail: `routing sends task "${envelope.task}" to "${decision.destination}", which is neither a Bosun queue nor a registered destination`,
+    };
+  }
+  const refusal = destination.check?.(envelope.task, payload);
+  if (refusal !== undefined) {
+    return {
+      kind: 'deadLetter',
+      reason: 'non-retryable',
+      detail: `routing hands task "${envelope.task}" to destination "${decision.destination}", which cannot take it: ${refusal}; fix the rule or the destination, then redrive`,
     };
   }
   return { kind: 'handOver', destination, route, payload, decision };

@@ -2,8 +2,10 @@ export { CLAIM_CHECK_PREFIX, ClaimCheckStore, measurePayload } from '../aws/clai
 export type { ClaimCheckStoreOptions } from '../aws/claim-check';
 export { createAwsClients } from '../aws/clients';
 export type { AwsClients, CreateAwsClientsOptions, StaticCredentials } from '../aws/clients';
-export { sqsForwardingDestination } from '../aws/destinations';
-export type { ForwardedTaskMessage, SqsForwardingDestinationOptions } from '../aws/destinations';
+export { CeleryConfigError, CeleryMappingError, CeleryTaskMap } from '../celery';
+export type { CeleryArguments, CeleryTaskMapping } from '../celery';
+export { celeryDestination, sqsForwardingDestination } from '../aws/destinations';
+export type { CeleryDestinationOptions, ForwardedTaskMessage, SqsForwardingDestinationOptions } from '../aws/destinations';
 export {
   AwsCallFailedError,
   ClaimCheckCorruptError,

@@ -221,7 +221,11 @@ export class TaskPreparer {
       ...(dedupKey === undefined ? {} : { dedupKey }),
     });
     if (decision.killed) throw new TaskKilledError(taskName, decision.reason);
-    const target = this.targetOf(taskName, decision);
+    const target = this.holdFarEta(taskName, this.targetOf(taskName, decision), eta, nowMs);
+    const refusal = this.options.customDestinations.get(decision.destination)?.check?.(taskName, payload);
+    if (refusal !== undefined) {
+      throw new PayloadInvalidError(taskName, [], `task "${taskName}" routes to destination "${decision.destination}", which cannot take it: ${refusal}`);
+    }
 
     return this.build(
       { taskName, taskId, dedupKey, decision, target, eta, delaySeconds, context, traceId: options.traceId, link: 0 },
@@ -368,6 +372,27 @@ export class TaskPreparer {
       ...Object.keys(this.options.queueUrls),
       ...this.options.customDestinations.keys(),
     ]);
+  }
+
+  /**
+   * A task routed to a custom destination that may not be handed an ETA this far (see `CustomDestination.farEta`)
+   * waits on the destination's hold queue instead: Bosun's scheduled path keeps it until due, and that queue's consumer
+   * hands it over then. The route stamp still names the destination.
+   */
+  private holdFarEta(taskName: string, target: Target, eta: string | undefined, nowMs: number): Target {
+    if (target.kind !== 'custom' || eta === undefined || target.destination.farEta === undefined) return target;
+    const { maxDelaySeconds, holdQueue } = target.destination.farEta;
+    const waitSeconds = Math.ceil((Date.parse(eta) - nowMs) / MS_PER_SECOND);
+    if (waitSeconds <= maxDelaySeconds) return target;
+    const url = holdQueue === undefined ? undefined : this.options.queueUrls[holdQueue];
+    if (holdQueue === undefined || url === undefined) {
+      throw new TaskClientConfigError(
+        'destinations',
+        `task "${taskName}" routes to destination "${target.destination.name}" with an ETA ${waitSeconds} s away, beyond the ${maxDelaySeconds} s ` +
+          `it may be handed; ${holdQueue === undefined ? 'the destination names no holdQueue for the task to wait on' : `its holdQueue "${holdQueue}" is not a Bosun queue of this client (known: ${Object.keys(this.options.queueUrls).join(', ')})`}`,
+      );
+    }
+    return { kind: 'queue', name: holdQueue, url };
   }
 
   private schedule(

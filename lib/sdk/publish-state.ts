@@ -62,7 +62,9 @@ function createInput(task: PreparedTask): CreateInput {
     // A hand-over's gate record says `queued` until the destination took the task (`handedOver`): a `rerouted` record
     // written before an unknown outcome would claim a hand-over that may never have happened.
     status: task.status === 'rerouted' ? 'queued' : task.status,
-    queue: task.decision.destination,
+    // The queue the message waits on: the routed one, or the hold queue of a destination that may not be handed so far
+    // an ETA (the route stamp still names the destination).
+    queue: task.target.kind === 'queue' ? task.target.name : task.decision.destination,
     ...(task.dedupKey === undefined ? {} : { dedupKey: task.dedupKey }),
   };
 }

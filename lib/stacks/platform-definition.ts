@@ -99,6 +99,13 @@ export interface PlatformDefinition {
    * to it), or `undefined` for none.
    */
   readonly legacyQueue?: string;
+  /**
+   * Name of an existing SQS queue, in the stack's account and region, that a Celery worker reads (`celery -Q <name>`
+   * with the SQS broker): producers and consumers may hand tasks to it through a `celeryDestination`, whose URL they
+   * read from `BOSUN_CELERY_QUEUE_URL` or the `CeleryQueueUrl` output. The platform does not create or own it.
+   * @default - none
+   */
+  readonly celeryQueue?: string;
   /** Envelope size above which payloads go to the claim-check bucket; at most every queue's `maxMessageSize`. */
   readonly claimCheckThreshold: Size;
   /** Encryption at rest of every queue. */
@@ -222,7 +229,16 @@ export function validatePlatformDefinition(definition: PlatformDefinition): void
       );
     }
   }
+  if (definition.celeryQueue !== undefined && !SQS_QUEUE_NAME_PATTERN.test(definition.celeryQueue)) {
+    throw new PlatformDefinitionInvalidError(
+      'celeryQueue',
+      `celeryQueue must be an SQS queue name: 1–80 letters, digits, hyphens or underscores, standard (no .fifo) (given "${definition.celeryQueue}")`,
+    );
+  }
 }
+
+/** An SQS standard queue's name as SQS accepts it. */
+const SQS_QUEUE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Longest flexible window Scheduler allows, in minutes (one day). */
 const MAX_FLEXIBLE_WINDOW_MINUTES = 1440;

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -87,6 +87,8 @@ export class PlatformStack extends Stack {
   public readonly monitoring: PlatformMonitoring;
   /** The stand-in queue of the system being migrated from, when the definition has one. */
   public readonly legacyQueue?: Queue;
+  /** The Celery worker's queue named by the definition's `celeryQueue` (imported: the platform does not own it). */
+  public readonly celeryQueue?: IQueue;
   /** EventBridge Scheduler: the periodic tasks' schedules, and the group and role of far-ETA one-time schedules. */
   public readonly schedules: TaskSchedules;
 
@@ -124,6 +126,14 @@ export class PlatformStack extends Stack {
         reason:
           'Stands in for the queue of the system being migrated from: that system owns its consumers and its dead-letter handling; Bosun only sends to it.',
       });
+    }
+
+    if (definition.celeryQueue !== undefined) {
+      this.celeryQueue = Queue.fromQueueArn(
+        this,
+        'CeleryQueue',
+        this.formatArn({ service: 'sqs', resource: definition.celeryQueue, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+      );
     }
 
     this.claimChecks = new ClaimCheckBucket(this, 'ClaimChecks', {
@@ -170,6 +180,7 @@ export class PlatformStack extends Stack {
       this.taskState.bindTo(consumer);
       this.routing.bindTo(consumer);
       if (this.legacyQueue !== undefined) consumer.bindLegacyQueue(this.legacyQueue);
+      if (this.celeryQueue !== undefined) consumer.bindCeleryQueue(this.celeryQueue);
       this.monitoring.monitorConsumer(consumer);
       return consumer;
     });
@@ -200,7 +211,7 @@ export class PlatformStack extends Stack {
 
   /**
    * Grants a producer — a service's role that publishes with the SDK's `TaskClient` — exactly the access of
-   * `PRODUCER_AWS_ACCESS`: `SendMessage` on every task queue (not their DLQs) and on the legacy queue, with the queue
+   * `PRODUCER_AWS_ACCESS`: `SendMessage` on every task queue (not their DLQs), on the legacy queue and on the Celery queue, with the queue
    * keys' `kms:GenerateDataKey`/`kms:Decrypt` when the queues are KMS-encrypted; the task-state records of publish and
    * cancel on the table; uploads (and their undo) under `claim-checks/`; reading the routing document; and creating
    * and deleting far-ETA one-time schedules in the ETA group, passing the ETA schedule role to Scheduler only.
@@ -219,6 +230,7 @@ export class PlatformStack extends Stack {
     const grants = [
       ...this.taskQueues.map((queue) => sendTo(queue.queue, PRODUCER_AWS_ACCESS.queues.taskQueues)),
       ...(this.legacyQueue === undefined ? [] : [sendTo(this.legacyQueue, PRODUCER_AWS_ACCESS.queues.legacyQueue)]),
+      ...(this.celeryQueue === undefined ? [] : [sendTo(this.celeryQueue, PRODUCER_AWS_ACCESS.queues.celeryQueue)]),
       this.taskState.grantPublish(grantee),
       this.claimChecks.grantPublish(grantee),
       this.routing.grantRead(grantee),
@@ -317,6 +329,9 @@ export class PlatformStack extends Stack {
     output(StackOutput.QUEUE_NAMES, JSON.stringify(this.taskQueues.map((q) => q.taskQueueName)), 'Bosun queue names, in definition order (JSON array)');
     if (this.legacyQueue !== undefined) {
       output(StackOutput.LEGACY_QUEUE_URL, this.legacyQueue.queueUrl, 'Queue of the system being migrated from (legacy destination)');
+    }
+    if (this.celeryQueue !== undefined) {
+      output(StackOutput.CELERY_QUEUE_URL, this.celeryQueue.queueUrl, 'Queue of the Celery worker a celeryDestination hands tasks to');
     }
     for (const queue of this.taskQueues) {
       const name = queue.taskQueueName;

@@ -2,7 +2,8 @@ import { CreateQueueCommand, DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { CONSUMER_AWS_ACCESS, defaultRoutingDocument, serializeEnvelope, type RoutingDocument, type TaskEnvelope } from '../../lib/contract';
 import { ClaimCheckStore } from '../../lib/aws/claim-check';
-import { sqsForwardingDestination } from '../../lib/aws/destinations';
+import { celeryDestination, sqsForwardingDestination } from '../../lib/aws/destinations';
+import { encodeCeleryMessage } from '../../lib/celery';
 import { createTaskHandler, defineTask, type CreateTaskHandlerOptions } from '../../lib/runtime';
 import { sdkClientsForEmulators } from '../support/emulator-env';
 import { envelope, lambdaContext, quietTelemetry, sqsEvent, sqsRecord } from './support/factories';
@@ -23,6 +24,7 @@ interface Call {
 const { sdk, raw } = harnessClients();
 let resources: RuntimeResources;
 let legacyUrl: string;
+let celeryUrl: string;
 const calls: Call[] = [];
 /** Calls are recorded only while the handler runs (the test's own setup shares the SDK's process-wide clients). */
 let recording = false;
@@ -68,7 +70,11 @@ function handler(overrides: Partial<CreateTaskHandlerOptions> = {}): ReturnType<
     queueUrl: resources.queueUrl,
     dlqUrl: resources.dlqUrl,
     queueUrls: { default: resources.queueUrl, other: resources.otherQueueUrl },
-    destinations: [sqsForwardingDestination({ name: 'legacy', queueUrl: legacyUrl, sqs: recorded.sqs })],
+    destinations: [
+      sqsForwardingDestination({ name: 'legacy', queueUrl: legacyUrl, sqs: recorded.sqs }),
+      celeryDestination({ name: 'celery', queueUrl: celeryUrl, sqs: recorded.sqs, tasks: [{ task: 'acc.work', celeryTask: 'app.work' }] }),
+    ],
+    celery: { tasks: [{ task: 'acc.work', celeryTask: 'app.work' }] },
     maxReceiveCount: resources.maxReceiveCount,
     maxDelaySeconds: 1,
     tableName: resources.tableName,
@@ -98,6 +104,7 @@ async function publish(env: TaskEnvelope): Promise<void> {
 beforeAll(async () => {
   resources = await createResources(raw, 'access');
   legacyUrl = (await raw.sqs.send(new CreateQueueCommand({ QueueName: `${resources.name}-legacy` }))).QueueUrl as string;
+  celeryUrl = (await raw.sqs.send(new CreateQueueCommand({ QueueName: `${resources.name}-celery` }))).QueueUrl as string;
   const claimChecks = new ClaimCheckStore({ s3: sdk.s3, bucket: resources.bucketName });
 
   // Every kind of message the runtime handles.
@@ -117,6 +124,12 @@ beforeAll(async () => {
   await pollOnce(sdk, resources.queueUrl, handler({ routing: routingTo('other') }), 1);
   await publish(envelope('acc.work', { n: 6 }));
   await pollOnce(sdk, resources.queueUrl, handler({ routing: routingTo('legacy') }), 1);
+  await publish(envelope('acc.work', { n: 8 }));
+  await pollOnce(sdk, resources.queueUrl, handler({ routing: routingTo('celery') }), 1);
+  // The Celery intake: a Celery message it runs and one it dead-letters (an unmapped task).
+  await sendBody(sdk, resources.queueUrl, encodeCeleryMessage({ task: 'app.work', id: 'celery-acc-1', args: [], kwargs: { n: 9 }, queue: resources.name }));
+  await sendBody(sdk, resources.queueUrl, encodeCeleryMessage({ task: 'app.unmapped', id: 'celery-acc-2', args: [], kwargs: {}, queue: resources.name }));
+  await pollOnce(sdk, resources.queueUrl, handler(), 1);
   // A carried outcome for a task whose state item is gone (TTL): the refused write is read back.
   const orphan = envelope('acc.work', { n: 7 }, { outcome: { transition: 'succeed', token: 'msg/00', attempt: 1 } });
   await handler()(sqsEvent(sqsRecord(orphan)), lambdaContext(60_000));
@@ -124,6 +137,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await raw.sqs.send(new DeleteQueueCommand({ QueueUrl: legacyUrl }));
+  await raw.sqs.send(new DeleteQueueCommand({ QueueUrl: celeryUrl }));
   await deleteResources(raw, resources);
   for (const client of [recorded.sqs, recorded.s3, recorded.dynamodb, raw.sqs, raw.s3, raw.dynamodb]) client.destroy();
 });
@@ -151,6 +165,7 @@ describe('the AWS calls of the consumer runtime', () => {
       [resources.dlqUrl]: CONSUMER_AWS_ACCESS.queues.deadLetterQueue,
       [resources.otherQueueUrl]: CONSUMER_AWS_ACCESS.queues.otherTaskQueues,
       [legacyUrl]: CONSUMER_AWS_ACCESS.queues.legacyQueue,
+      [celeryUrl]: CONSUMER_AWS_ACCESS.queues.celeryQueue,
     };
     const sqs = calls.filter((call) => call.service === 'sqs');
     expect(sqs.length).toBeGreaterThan(5);
