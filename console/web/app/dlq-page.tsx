@@ -284,7 +284,9 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
 
       <dialog ref={dialog} aria-labelledby="delete-title" class="confirm">
         <form method="dialog">
-          <h2 id="delete-title">Delete {selected.size} dead letters?</h2>
+          <h2 id="delete-title">
+            Delete {selected.size} dead letter{selected.size === 1 ? '' : 's'}?
+          </h2>
           <p>The selected messages are removed from the DLQ of {queue} for good. Their tasks stay dead.</p>
           <div class="buttons">
             <button type="submit" value="cancel" class="secondary" autofocus>
@@ -313,7 +315,7 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
             {messages.length} shown matching {describeFilter(filter)}; about {listing.total} in the DLQ, {listing.scanned} read
             {listing.truncated ? ' (more exist than were read: narrow the filter)' : ''}.
           </p>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={`Dead letters of ${queue}`}>
             <table class="dead-letters">
               <caption class="visually-hidden">Dead letters of {queue}</caption>
               <thead>
@@ -375,11 +377,11 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
                         <td class="num">{message.attempts ?? '–'}</td>
                         <td>{message.sourceQueue ?? '–'}</td>
                         <td>{formatTime(message.sentAt)}</td>
-                        <td class="num">
+                        <td class="num nowrap">
                           {formatBytes(message.sizeBytes)}
                           {message.claimChecked ? <div class="muted">claim check</div> : null}
                         </td>
-                        <td>
+                        <td class="nowrap">
                           <button type="button" class="secondary small" aria-expanded={view?.state === 'shown'} onClick={() => void showPayload(message.messageId)}>
                             {view?.state === 'shown' ? 'Hide payload' : 'Show payload'}
                           </button>

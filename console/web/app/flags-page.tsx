@@ -90,7 +90,7 @@ export function FlagsPage() {
           </div>
           <form onSubmit={(event) => void validate(event)} aria-labelledby="draft-title">
             <h2 id="draft-title">Draft</h2>
-            <label for="draft">Edit a draft and validate it. Nothing is saved or deployed from here.</label>
+            <label for="draft" class="hint">Edit a draft and validate it. Nothing is saved or deployed from here.</label>
             <textarea
               id="draft"
               name="draft"

@@ -19,7 +19,7 @@ export function OverviewPage(props: { readonly overview?: Overview; readonly err
       ) : (
         <>
           <p class="muted">Updated {formatTime(overview.generatedAt)}</p>
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label="Queues">
             <table class="queues">
               <caption>Queues and their dead-letter queues</caption>
               <thead>
