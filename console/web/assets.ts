@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { BuildOptions } from 'esbuild';
 
 /** One file of the console web app, ready to serve. */
 export interface ConsoleAsset {
@@ -43,19 +44,12 @@ function sourceDir(): string {
 }
 
 /**
- * Bundles the web app with esbuild, in memory: one minified ES module (`/app.js`, Preact included) and its stylesheet
- * (`/app.css`), with the static page and icon. Needs esbuild (a development dependency), so an installed package uses
- * the prebuilt bundle instead.
- *
- * @example
- * const assets = await bundleConsoleAssets();
- * assets.get('/app.js')?.body.length; // bytes of the minified bundle
+ * The esbuild options of the console bundle for an entry point: one minified ES module for the browser with Preact's
+ * JSX, its CSS beside it. Exported so the bundle-size benchmark builds exactly what the console serves.
  */
-export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
-  const source = sourceDir();
-  const esbuild = await import('esbuild');
-  const result = await esbuild.build({
-    entryPoints: { app: join(source, 'app', 'main.tsx') },
+export function consoleBuildOptions(entryPoint: string): BuildOptions & { write: false } {
+  return {
+    entryPoints: { app: entryPoint },
     bundle: true,
     write: false,
     outdir: '/',
@@ -69,7 +63,27 @@ export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
     charset: 'utf8',
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
-  });
+  };
+}
+
+/** The web app's entry point (`app/main.tsx`) in the source folder. */
+export function consoleEntryPoint(): string {
+  return join(sourceDir(), 'app', 'main.tsx');
+}
+
+/**
+ * Bundles the web app with esbuild, in memory: one minified ES module (`/app.js`, Preact included) and its stylesheet
+ * (`/app.css`), with the static page and icon. Needs esbuild (a development dependency), so an installed package uses
+ * the prebuilt bundle instead.
+ *
+ * @example
+ * const assets = await bundleConsoleAssets();
+ * assets.get('/app.js')?.body.length; // bytes of the minified bundle
+ */
+export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
+  const source = sourceDir();
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build(consoleBuildOptions(join(source, 'app', 'main.tsx')));
   const assets = new Map<string, ConsoleAsset>();
   for (const output of result.outputFiles) {
     const path = `/${output.path.split(/[\\/]/).pop() ?? ''}`;
