@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import type { BuildOptions } from 'esbuild';
+import type * as Esbuild from 'esbuild';
 
 /** One file of the console web app, ready to serve. */
 export interface ConsoleAsset {
@@ -47,7 +48,7 @@ function sourceDir(): string {
  * The esbuild options of the console bundle for an entry point: one minified ES module for the browser with Preact's
  * JSX, its CSS beside it. Exported so the bundle-size benchmark builds exactly what the console serves.
  */
-export function consoleBuildOptions(entryPoint: string): BuildOptions & { write: false } {
+export function consoleBuildOptions(entryPoint: string): Esbuild.BuildOptions & { write: false } {
   return {
     entryPoints: { app: entryPoint },
     bundle: true,
@@ -82,7 +83,9 @@ export function consoleEntryPoint(): string {
  */
 export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
   const source = sourceDir();
-  const esbuild = await import('esbuild');
+  // Loaded only here: esbuild is a development dependency, absent from an installed package that serves its prebuilt
+  // bundle. A require, not import(), so the module also loads under jest's CommonJS runtime.
+  const esbuild = createRequire(__filename)('esbuild') as typeof Esbuild;
   const result = await esbuild.build(consoleBuildOptions(join(source, 'app', 'main.tsx')));
   const assets = new Map<string, ConsoleAsset>();
   for (const output of result.outputFiles) {

@@ -1,23 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { errorMessage, getJson, postJson } from './api';
+import { parseContext } from './format';
 import { RoutingExplanationView } from './task-page';
 import type { FlagsDocument, FlagsExplanation, FlagsValidation } from './types';
 
 type Validation = { readonly state: 'idle' } | { readonly state: 'checking' } | { readonly state: 'done'; readonly value: FlagsValidation } | { readonly state: 'error'; readonly message: string };
 type Explain = { readonly state: 'idle' } | { readonly state: 'asking' } | { readonly state: 'done'; readonly value: FlagsExplanation } | { readonly state: 'error'; readonly message: string };
-
-/** Parses the explain form's context: `key=value` per line, so no JSON needs typing for two attributes. */
-export function parseContext(text: string): { context: Record<string, string> } | { error: string } {
-  const context: Record<string, string> = {};
-  for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '') continue;
-    const equals = line.indexOf('=');
-    if (equals <= 0) return { error: `Context line ${index + 1} must be key=value (given "${line}").` };
-    context[line.slice(0, equals).trim()] = line.slice(equals + 1).trim();
-  }
-  return { context };
-}
 
 /** The routing document: what is in force, a draft checked by the server's validator, and "explain" for a task. */
 export function FlagsPage() {

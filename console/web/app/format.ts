@@ -53,3 +53,16 @@ export function isoToLocalInput(iso: string | undefined): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 16);
 }
+
+/** Parses the explain form's context: `key=value` per line, so no JSON needs typing for two attributes. */
+export function parseContext(text: string): { context: Record<string, string> } | { error: string } {
+  const context: Record<string, string> = {};
+  for (const [index, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const equals = line.indexOf('=');
+    if (equals <= 0) return { error: `Context line ${index + 1} must be key=value (given "${line}").` };
+    context[line.slice(0, equals).trim()] = line.slice(equals + 1).trim();
+  }
+  return { context };
+}

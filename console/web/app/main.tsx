@@ -6,7 +6,8 @@ import { DlqPage } from './dlq-page';
 import { FlagsPage } from './flags-page';
 import { useLiveOverview, type LiveStatus } from './live';
 import { OverviewPage } from './overview-page';
-import { useRoute, type Route } from './router';
+import type { Route } from './router';
+import { useRoute } from './use-route';
 import { TaskPage } from './task-page';
 import type { PlatformInfo } from './types';
 

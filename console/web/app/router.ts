@@ -1,5 +1,3 @@
-import { useEffect, useState } from 'preact/hooks';
-
 /** The pages of the console and their parameters, parsed from the URL's hash. */
 export type Route =
   | { readonly page: 'overview' }
@@ -32,15 +30,4 @@ export function dlqHash(queue: string, filter: Record<string, string | undefined
 /** The hash of a task's lookup page. */
 export function taskHash(taskId: string): string {
   return `#/tasks/${encodeURIComponent(taskId)}`;
-}
-
-/** The current route, following `hashchange`. */
-export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseHash(window.location.hash));
-  useEffect(() => {
-    const onChange = (): void => setRoute(parseHash(window.location.hash));
-    window.addEventListener('hashchange', onChange);
-    return () => window.removeEventListener('hashchange', onChange);
-  }, []);
-  return route;
 }
