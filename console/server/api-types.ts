@@ -2,7 +2,9 @@
  * The Bosun console's JSON API: the one source of truth for the console server (`console/server/`) and the web app
  * (`console/web/`), which imports these types with `import type` only. Every request carries the console's token
  * (header {@link TOKEN_HEADER}, or the query parameter {@link TOKEN_QUERY_PARAMETER} for the page and EventSource);
- * every error is an {@link ApiErrorBody}.
+ * every error is an {@link ApiErrorBody}. The page's own references to the app's files (`src="/app.js"`,
+ * `href="/app.css"`, absolute paths in the HTML) get `?token=…` added by the server when it serves the page, since a
+ * browser fetches them without the header.
  *
  * This file has no runtime imports, so the browser bundle can also import its constants.
  */
@@ -28,6 +30,7 @@ export type ApiErrorCode =
   | 'queue-without-dlq'
   | 'task-not-found'
   | 'job-not-found'
+  | 'job-running'
   | 'message-not-found'
   | 'claim-check-missing'
   | 'bad-request'

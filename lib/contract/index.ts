@@ -8,7 +8,7 @@ export type { CloudFormationAction, QueueMoverAwsAccess } from './operator-acces
 export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
-export { EnvVar, requireEnv } from './env';
+export { EnvVar, METRICS_NAMESPACE, requireEnv } from './env';
 export type { EnvVarName } from './env';
 export { BosunError, EnvelopeInvalidError } from './errors';
 export type { EnvelopeProblem } from './errors';
