@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type ConsoleAssetMap, type RunningConsoleServer, startConsoleServer } from '../console/server/console-server';
-import { fallbackAssets } from '../console/server/fallback-page';
+import { loadConsoleAssets } from '../console/web/assets';
 import { renderJson } from './output';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
 
@@ -34,11 +34,14 @@ export function waitForStopSignal(): Promise<string> {
 }
 
 /**
- * The console's web app files: the bundle of `console/web` when this copy of Bosun has one, else the server's
- * minimal page.
+ * The console's web app files: the prebuilt bundle of an installed Bosun, or a fresh esbuild bundle of `console/web`
+ * in the repository.
+ *
+ * @example
+ * const assets = await consoleAssets();
  */
 export function consoleAssets(): Promise<ConsoleAssetMap> {
-  return fallbackAssets();
+  return loadConsoleAssets();
 }
 
 /**

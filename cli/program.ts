@@ -40,7 +40,7 @@ export interface CliDependencies {
   readonly createClients?: (platform: Platform) => CliClients;
   /** Runs the local platform for `bosun dev`. @default - the local platform's `runLocalPlatform`, loaded when `dev` runs */
   readonly runLocalPlatform?: (options: RunLocalPlatformOptions) => Promise<number>;
-  /** The web app `bosun console` serves. @default - the bundle of `console/web`, else a minimal page */
+  /** The web app `bosun console` serves. @default - the bundle of `console/web` (`loadConsoleAssets`) */
   readonly consoleAssets?: () => Promise<ConsoleAssetMap>;
   /** Resolves when `bosun console` should stop. @default - at the first SIGINT or SIGTERM (Ctrl-C) */
   readonly untilStopped?: () => Promise<unknown>;
