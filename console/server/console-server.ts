@@ -7,19 +7,14 @@ import { type ConsoleEventName, type ConsoleEvents, OVERVIEW_EVENT_INTERVAL_SECO
 import { ConsoleApi } from './console-api';
 import { ConsoleApiError, toConsoleApiError } from './errors';
 import { CONSOLE_HOST, SECURITY_HEADERS, checkRequest, createConsoleToken } from './security';
+import type { ConsoleAssets } from '../web/assets';
 import { fallbackAssets } from './fallback-page';
 
 /** Largest request body the API reads (a routing document draft is far smaller), bytes. */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
-/** One file of the web app: its content type and bytes. */
-export interface ConsoleAsset {
-  readonly contentType: string;
-  readonly body: Buffer;
-}
-
 /** The web app's files by URL path (`/`, `/app.js`, `/app.css`, …), as `console/web/assets.ts` builds them. */
-export type ConsoleAssetMap = Readonly<Record<string, ConsoleAsset>>;
+export type ConsoleAssetMap = ConsoleAssets;
 
 /** Options of {@link startConsoleServer}. */
 export interface ConsoleServerOptions {
@@ -31,7 +26,7 @@ export interface ConsoleServerOptions {
   readonly actionsAllowed: boolean;
   /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
   readonly port?: number;
-  /** The web app's files. @default - a minimal page that lists the API */
+  /** The web app's files (`loadConsoleAssets` of `console/web/assets.ts`). @default - a minimal page that lists the API */
   readonly assets?: () => Promise<ConsoleAssetMap>;
   /** Where the server reports failures it answered with a 500 (error name and message only). @default - nowhere */
   readonly log?: (line: string) => void;
@@ -212,7 +207,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         await routeApi(request, response, url, head);
         return;
       }
-      const asset = assets[url.pathname];
+      const asset = assets.get(url.pathname);
       if (asset === undefined || request.method === 'POST') {
         throw new ConsoleApiError(404, 'not-found', `no page ${url.pathname} (the console's pages are under / and its API under /api/)`);
       }

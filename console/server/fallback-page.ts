@@ -33,5 +33,5 @@ const PAGE = `<!doctype html>
  * const server = await startConsoleServer({ platform, clients, actionsAllowed: true, assets: fallbackAssets });
  */
 export function fallbackAssets(): Promise<ConsoleAssetMap> {
-  return Promise.resolve({ '/': { contentType: 'text/html; charset=utf-8', body: Buffer.from(PAGE, 'utf8') } });
+  return Promise.resolve(new Map([['/', { contentType: 'text/html; charset=utf-8', body: Buffer.from(PAGE, 'utf8') }]]));
 }

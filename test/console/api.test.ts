@@ -18,6 +18,7 @@ import type {
   TaskResponse,
 } from '../../console/server/api-types';
 import { type RunningConsoleServer, startConsoleServer } from '../../console/server/console-server';
+import { loadConsoleAssets } from '../../console/web/assets';
 import type { TaskStateItem } from '../../lib/contract';
 import type { TaskClient } from '../../lib/sdk/task-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
@@ -58,7 +59,7 @@ beforeAll(async () => {
   });
   cliPlatform = await loadLocalPlatform(DATA_DIR);
   clients = createCliClients(cliPlatform);
-  server = await startConsoleServer({ platform: cliPlatform, clients, actionsAllowed: true, overviewIntervalMs: 1000 });
+  server = await startConsoleServer({ platform: cliPlatform, clients, actionsAllowed: true, overviewIntervalMs: 1000, assets: loadConsoleAssets });
 }, 180_000);
 
 afterAll(async () => {
@@ -195,6 +196,19 @@ describe('the console API against the local platform', () => {
         'x-frame-options': 'DENY',
       });
       expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    });
+
+    it("adds the token to the page's references to the app's files, which need it too", async () => {
+      const page = await call(server, 'GET', `/?token=${server.token}`, { token: null });
+      const script = await call(server, 'GET', `/app.js?token=${server.token}`, { token: null });
+      const withoutToken = await call<ApiErrorBody>(server, 'GET', '/app.js', { token: null });
+
+      expect(page.text).toContain(`src="/app.js?token=${server.token}"`);
+      expect(page.text).toContain(`href="/app.css?token=${server.token}"`);
+      expect(script.status).toBe(200);
+      expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      expect(withoutToken.status).toBe(403);
+      expect(withoutToken.json().error.code).toBe('forbidden');
     });
 
     it.each([

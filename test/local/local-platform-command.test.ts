@@ -41,6 +41,8 @@ describe('npm start and bosun dev', () => {
     '--max-concurrency', '7',
     '--force-synth',
     '--no-iam',
+    '--no-console',
+    '--console-port', '5000',
   ];
 
   it('accept the same flags and run the platform with the same options', async () => {
@@ -59,6 +61,8 @@ describe('npm start and bosun dev', () => {
       maxConcurrency: 7,
       forceSynth: true,
       iam: false,
+      console: false,
+      consolePort: 5000,
     });
     expect(await devOptions(argv)).toEqual({ ...fromStart, dataDir: path.resolve('tmp/local') });
   });
@@ -81,6 +85,7 @@ describe('npm start and bosun dev', () => {
     ['--function-timeout-seconds', '901', '--function-timeout-seconds must be an integer between 1 and 900 (given 901)'],
     ['--max-delay-seconds', '0', '--max-delay-seconds must be an integer between 1 and 900 (given 0)'],
     ['--sqs-port', '65536', '--sqs-port must be an integer between 0 and 65535 (given 65536)'],
+    ['--console-port', 'http', '--console-port must be an integer between 0 and 65535 (given http)'],
   ])('refuse %s %s with the same message, and bosun dev exits 2', async (flag, value, message) => {
     expect(stderrOf(() => parseLocalPlatformArgs([flag, value]))).toContain(message);
 
