@@ -12,10 +12,10 @@ export interface ConsoleAsset {
 }
 
 /**
- * The console web app's files by URL path: `/` (the page), `/app.js`, `/app.css`, `/favicon.svg` — the shape the
- * console server's `assets` option takes.
+ * The console web app's files by URL path: `/` (the page), `/app.js`, `/app.css`, `/favicon.svg` — what the console
+ * server's `assets` option takes.
  */
-export type ConsoleAssets = Readonly<Record<string, ConsoleAsset>>;
+export type ConsoleAssets = ReadonlyMap<string, ConsoleAsset>;
 
 /** File that lists a prebuilt bundle's files, written next to them by {@link writeConsoleAssets}. */
 export const CONSOLE_ASSETS_MANIFEST = 'console-assets.json';
@@ -82,7 +82,7 @@ export function consoleEntryPoint(): string {
  *
  * @example
  * const assets = await bundleConsoleAssets();
- * assets['/app.js']?.body.length; // bytes of the minified bundle
+ * assets.get('/app.js')?.body.length; // bytes of the minified bundle
  */
 export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
   const source = sourceDir();
@@ -90,15 +90,15 @@ export async function bundleConsoleAssets(): Promise<ConsoleAssets> {
   // bundle. A require, not import(), so the module also loads under jest's CommonJS runtime.
   const esbuild = createRequire(__filename)('esbuild') as typeof Esbuild;
   const result = await esbuild.build(consoleBuildOptions(join(source, 'app', 'main.tsx')));
-  const assets: Record<string, ConsoleAsset> = {};
+  const assets = new Map<string, ConsoleAsset>();
   for (const output of result.outputFiles) {
     const path = `/${output.path.split(/[\\/]/).pop() ?? ''}`;
-    assets[path] = { contentType: contentTypeOf(path), body: Buffer.from(output.contents) };
+    assets.set(path, { contentType: contentTypeOf(path), body: Buffer.from(output.contents) });
   }
-  assets['/'] = { contentType: contentTypeOf('index.html'), body: await readFile(join(source, 'index.html')) };
-  assets['/favicon.svg'] = { contentType: contentTypeOf('favicon.svg'), body: await readFile(join(source, 'favicon.svg')) };
+  assets.set('/', { contentType: contentTypeOf('index.html'), body: await readFile(join(source, 'index.html')) });
+  assets.set('/favicon.svg', { contentType: contentTypeOf('favicon.svg'), body: await readFile(join(source, 'favicon.svg')) });
   for (const required of ['/app.js', '/app.css']) {
-    if (assets[required] === undefined) throw new Error(`bundling the console web app produced no ${required} (got ${Object.keys(assets).join(', ')})`);
+    if (!assets.has(required)) throw new Error(`bundling the console web app produced no ${required} (got ${[...assets.keys()].join(', ')})`);
   }
   return assets;
 }
@@ -117,7 +117,7 @@ export async function writeConsoleAssets(dir: string, assets?: ConsoleAssets): P
   const bundle = assets ?? (await bundleConsoleAssets());
   await mkdir(dir, { recursive: true });
   const manifest: Manifest = {};
-  for (const [path, asset] of Object.entries(bundle)) {
+  for (const [path, asset] of bundle) {
     const file = path === '/' ? 'index.html' : path.slice(1);
     await writeFile(join(dir, file), asset.body);
     manifest[path] = { file, contentType: asset.contentType };
@@ -128,9 +128,9 @@ export async function writeConsoleAssets(dir: string, assets?: ConsoleAssets): P
 
 async function readPrebuilt(dir: string): Promise<ConsoleAssets> {
   const manifest = JSON.parse(await readFile(join(dir, CONSOLE_ASSETS_MANIFEST), 'utf8')) as Manifest;
-  const assets: Record<string, ConsoleAsset> = {};
+  const assets = new Map<string, ConsoleAsset>();
   for (const [path, entry] of Object.entries(manifest)) {
-    assets[path] = { contentType: entry.contentType, body: await readFile(join(dir, entry.file)) };
+    assets.set(path, { contentType: entry.contentType, body: await readFile(join(dir, entry.file)) });
   }
   return assets;
 }
@@ -142,7 +142,7 @@ async function readPrebuilt(dir: string): Promise<ConsoleAssets> {
  *
  * @example
  * const assets = await loadConsoleAssets();
- * const page = assets['/']; // { contentType: 'text/html; charset=utf-8', body }
+ * const page = assets.get('/'); // { contentType: 'text/html; charset=utf-8', body }
  */
 export async function loadConsoleAssets(options: { readonly prebuiltDir?: string } = {}): Promise<ConsoleAssets> {
   const prebuiltDir = options.prebuiltDir ?? __dirname;

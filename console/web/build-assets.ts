@@ -7,7 +7,7 @@ import { writeConsoleAssets } from './assets';
 async function main(): Promise<void> {
   const dir = process.argv[2] ?? __dirname;
   const assets = await writeConsoleAssets(dir);
-  for (const [path, asset] of Object.entries(assets)) console.log(`console web: ${path} ${asset.body.length} bytes`);
+  for (const [path, asset] of assets) console.log(`console web: ${path} ${asset.body.length} bytes`);
 }
 
 main().catch((error: unknown) => {
