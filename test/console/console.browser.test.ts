@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { type CliClients, createCliClients } from '../../cli/clients';
+import { createCliClients } from '../../cli/clients';
 import { loadLocalPlatform } from '../../cli/platform';
-import { type RunningConsoleServer, startConsoleServer } from '../../console/server/console-server';
+import { startConsoleServer } from '../../console/server/console-server';
 import { loadConsoleAssets } from '../../console/web/assets';
 import { StackOutput, type TaskStateItem } from '../../lib/contract';
 import type { TaskClient } from '../../lib/sdk/task-client';
@@ -14,8 +15,8 @@ import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local
 import { createPlatformTaskClient } from '../../local/platform-client';
 import { launchChromium } from './browser';
 
-// The console as a user meets it: the local platform (short timeouts, as the e2e suite runs it), the console server
-// with the web app as `bosun console` serves it, and Debian's chromium opening the URL it prints. With BOSUN_CONSOLE_SCREENSHOTS set
+// The console as a user meets it: the local platform (short timeouts, as the e2e suite runs it), `bosun console`
+// started as a user starts it, and Debian's chromium opening the URL it printed. With BOSUN_CONSOLE_SCREENSHOTS set
 // to a folder (npm run console:screenshots), each page is also saved there at 1280×800 for docs/console.md.
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 const DATA_DIR = path.join(PROJECT_ROOT, '.bosun', 'console-browser');
@@ -27,13 +28,41 @@ jest.setTimeout(180_000);
 
 let platform: RunningLocalPlatform;
 let client: TaskClient;
-let clients: CliClients;
-let server: RunningConsoleServer;
+let consoleProcess: ChildProcess | undefined;
+let consoleUrl: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 let flaky: { taskId: string; fixedAt: number };
 let demo: Promise<DemoResult[]>;
+
+/** Starts `bosun console` on the test's platform and resolves with the URL it prints. */
+async function startConsole(): Promise<string> {
+  const child = spawn(
+    path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'),
+    [path.join(PROJECT_ROOT, 'cli', 'main.ts'), 'console', '--data-dir', DATA_DIR],
+    { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  consoleProcess = child;
+  let output = '';
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bosun console printed no URL within 60 s; it printed:\n${output}`)), 60_000);
+    const read = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const url = /^Bosun console: (\S+)$/m.exec(output)?.[1];
+      if (url !== undefined) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bosun console exited with ${code} before printing its URL; it printed:\n${output}`));
+    });
+  });
+}
 
 async function waitForStatus(taskId: string, statuses: readonly string[], timeoutMs = 60_000): Promise<TaskStateItem> {
   const deadline = Date.now() + timeoutMs;
@@ -93,19 +122,18 @@ beforeAll(async () => {
   const bucketName = platform.description.outputs[StackOutput.BUCKET_NAME] ?? '';
   demo = runDemo(client, { s3, bucketName }).finally(() => s3.destroy());
   demo.catch(() => undefined);
-  clients = createCliClients(await loadLocalPlatform(DATA_DIR));
-  [server, browser] = await Promise.all([
-    startConsoleServer({ platform: await loadLocalPlatform(DATA_DIR), clients, actionsAllowed: true, assets: loadConsoleAssets, overviewIntervalMs: 1000 }),
-    launchChromium(),
-  ]);
+  [consoleUrl, browser] = await Promise.all([startConsole(), launchChromium()]);
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
-  clients?.destroy();
+  if (consoleProcess !== undefined && consoleProcess.exitCode === null) {
+    const exited = new Promise((resolve) => consoleProcess?.once('exit', resolve));
+    consoleProcess.kill('SIGTERM');
+    await exited;
+  }
   await platform?.stop();
 });
 
@@ -117,8 +145,8 @@ describe('the console in a browser, on the local platform', () => {
   it('opens from the printed URL, takes the token out of the address bar and lists every queue of the platform', async () => {
     const queueNames = JSON.parse(platform.description.outputs[StackOutput.QUEUE_NAMES] ?? '[]') as string[];
 
-    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
-    await page.goto(server.url);
+    expect(consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+    await page.goto(consoleUrl);
     await page.getByRole('table', { name: 'Queues and their dead-letter queues' }).waitFor();
 
     const rows = await page.locator('table.queues tbody th[scope=row]').allTextContents();
@@ -194,6 +222,49 @@ describe('the console in a browser, on the local platform', () => {
     expect(await page.getByRole('alert').textContent()).toContain('01JD7X3Q4J8ZP7N3R5W6Y9K2ZZ');
   });
 
+  it('deletes the selected dead letters only after a confirmation, and their tasks stay dead', async () => {
+    const rejected = (await demo).find((result) => result.task === 'demo.reject');
+    await go('#/dlq/default');
+    await until('the listing', () => page.locator('.listing-status').textContent(), (text) => text?.startsWith('1 shown matching every message') === true);
+    const row = page.locator(`tr[data-task-id="${rejected?.taskId ?? 'none'}"]`);
+    await row.getByRole('checkbox').check();
+
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete 1 dead letter?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await row.count()).toBe(1);
+    await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+    await dialog.getByRole('button', { name: 'Delete 1' }).click();
+
+    await page.locator('[data-job-state=succeeded]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('.job').textContent()).toBe('Delete of 1 selected: succeeded — 1 deleted');
+    await until('the listing', () => page.locator('.listing-status').textContent(), (text) => text?.startsWith('0 shown matching every message') === true);
+    expect((await client.getTask(rejected?.taskId ?? 'none'))?.status).toBe('dead');
+  });
+
+  it('is read-only when actions are not allowed: the redrive and delete buttons are off and say why', async () => {
+    const cliPlatform = await loadLocalPlatform(DATA_DIR);
+    const clients = createCliClients(cliPlatform);
+    const readOnly = await startConsoleServer({ platform: cliPlatform, clients, actionsAllowed: false, assets: loadConsoleAssets });
+    const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    try {
+      await other.goto(`${readOnly.url}#/dlq/default`);
+      await other.locator('.listing-status').waitFor();
+
+      expect(await other.locator('.badge.read-only').textContent()).toBe('read-only');
+      for (const name of [/^Redrive selected/, 'Redrive all matching', /^Delete selected/]) {
+        expect(await other.getByRole('button', { name }).isDisabled()).toBe(true);
+      }
+      expect(await other.getByText('Read-only: start the console with --allow-actions to redrive or delete.').count()).toBe(1);
+    } finally {
+      await other.close();
+      await readOnly.close();
+      clients.destroy();
+    }
+  });
+
   it('rejects an invalid flags draft with every problem listed, and explains a route', async () => {
     await go('#/flags');
     const draft = page.getByLabel(/Edit a draft/);
@@ -221,7 +292,7 @@ describe('the console in a browser, on the local platform', () => {
   });
 
   it('works from the keyboard and at 420 px wide: no page scrolls sideways', async () => {
-    await page.goto(`${server.url}#/overview`);
+    await page.goto(`${consoleUrl}#/overview`);
     await page.locator('table.queues').waitFor();
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
