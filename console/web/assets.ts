@@ -11,7 +11,10 @@ export interface ConsoleAsset {
   readonly body: Buffer;
 }
 
-/** The console web app's files by URL path: `/` (the page), `/app.js`, `/app.css`, `/favicon.svg`. */
+/**
+ * The console web app's files by URL path: `/` (the page), `/app.js`, `/app.css`, `/favicon.svg` — what the console
+ * server's `assets` option takes.
+ */
 export type ConsoleAssets = ReadonlyMap<string, ConsoleAsset>;
 
 /** File that lists a prebuilt bundle's files, written next to them by {@link writeConsoleAssets}. */

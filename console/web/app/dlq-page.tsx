@@ -30,6 +30,11 @@ function describeFilter(filter: DlqFilter): string {
   return parts.length === 0 ? 'every message' : parts.join(', ');
 }
 
+/** The queue name at the end of a queue URL (`…/000000000000/bosun-local-default` → `bosun-local-default`). */
+function queueNameOf(urlOrName: string): string {
+  return urlOrName.split('/').filter((part) => part !== '').pop() ?? urlOrName;
+}
+
 /** Follows a redrive or delete job through `job` events, with polling as the fallback, until it ends. */
 function useJob(jobId: string | undefined): Job | undefined {
   const [job, setJob] = useState<Job | undefined>(undefined);
@@ -62,6 +67,30 @@ function useJob(jobId: string | undefined): Job | undefined {
   return job;
 }
 
+/** What a finished job did, in words: the counts that are not zero. */
+export function describeJobResult(job: Job): string | undefined {
+  const result = job.result;
+  if (result === undefined) return undefined;
+  const parts: string[] = [];
+  const add = (count: number, text: string): void => {
+    if (count > 0) parts.push(`${count} ${text}`);
+  };
+  if (result.kind === 'redrive') {
+    add(result.redriven, 'redriven');
+    add(result.redundant, 'dropped (task already alive or finished)');
+    add(result.skipped, 'left in the DLQ (not matching)');
+    add(result.leftForNextRun, 'dead-lettered during the run, left for the next');
+    add(result.notFound.length, 'not found');
+    add(result.failures.length, 'failed');
+    add(result.unknownOutcomes.length, 'with an unknown outcome, kept for the next redrive');
+  } else {
+    add(result.deleted.length, 'deleted');
+    add(result.notFound.length, 'not found');
+    add(result.failures.length, 'failed');
+  }
+  return parts.length === 0 ? 'nothing to do' : parts.join(', ');
+}
+
 function JobProgress(props: { readonly job?: Job; readonly label: string }) {
   const { job, label } = props;
   if (job === undefined) {
@@ -71,13 +100,14 @@ function JobProgress(props: { readonly job?: Job; readonly label: string }) {
       </div>
     );
   }
-  const verb = job.kind === 'redrive' ? 'redriven' : 'deleted';
+  const summary = describeJobResult(job);
   return (
     <div class={`job ${job.state}`} role="status" data-job-state={job.state}>
       <span>
-        {label}: {job.state === 'running' ? 'running' : job.state} — {job.done} {verb}
-        {job.total === undefined ? '' : ` of ${job.total}`}
-        {job.failed > 0 ? `, ${job.failed} failed` : ''}
+        {label}: {job.state}
+        {job.state === 'running' || summary === undefined
+          ? ` — ${job.done}${job.total === undefined ? '' : ` of ${job.total}`} messages handled${job.failed > 0 ? `, ${job.failed} failed` : ''}`
+          : ` — ${summary}`}
         {job.error === undefined ? '' : ` (${job.error})`}
       </span>
       {job.state === 'running' ? <progress max={job.total ?? undefined} value={job.total === undefined ? undefined : job.done} aria-label={`${label} progress`} /> : null}
@@ -96,7 +126,9 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
   const queryText = props.query.toString();
   const filter = filterFromQuery(props.query);
 
-  const [listing, setListing] = useState<DlqListing | undefined>(undefined);
+  // The listing with the filter it was read with: while a new filter loads, the page still describes (and "redrive
+  // all matching" still uses) the filter of the rows on screen.
+  const [listing, setListing] = useState<{ readonly page: DlqListing; readonly filter: DlqFilter } | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(false);
   const [reloadCount, setReloadCount] = useState(0);
@@ -121,7 +153,7 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
     getJson<DlqListing>(withQuery(`/api/dlq/${encodeURIComponent(queue)}`, { ...filter })).then(
       (next) => {
         if (!current) return;
-        setListing(next);
+        setListing({ page: next, filter });
         setLoading(false);
         setSelected((previous) => new Set(next.messages.filter((message) => previous.has(message.messageId)).map((message) => message.messageId)));
       },
@@ -150,7 +182,7 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
     );
   }
 
-  const messages = listing?.messages ?? [];
+  const messages = listing?.page.messages ?? [];
   const allSelected = messages.length > 0 && messages.every((message) => selected.has(message.messageId));
   const jobRunning = jobId !== undefined && (job === undefined || job.state === 'running');
   const actionsDisabled = !platform.actionsAllowed || jobRunning;
@@ -206,8 +238,10 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
 
   const redriveSelected = (): Promise<void> =>
     startJob(`Redrive of ${selected.size} selected`, `/api/dlq/${encodeURIComponent(queue)}/redrive`, { messageIds: [...selected] });
-  const redriveMatching = (): Promise<void> =>
-    startJob(`Redrive of ${describeFilter(filter)}`, `/api/dlq/${encodeURIComponent(queue)}/redrive`, { filter });
+  const redriveMatching = (): Promise<void> => {
+    const shownFilter = listing?.filter ?? filter;
+    return startJob(`Redrive of ${describeFilter(shownFilter)}`, `/api/dlq/${encodeURIComponent(queue)}/redrive`, { filter: shownFilter });
+  };
   const confirmDelete = async (): Promise<void> => {
     dialog.current?.close();
     await startJob(`Delete of ${selected.size} selected`, `/api/dlq/${encodeURIComponent(queue)}/delete`, { messageIds: [...selected], confirm: true });
@@ -283,20 +317,20 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
       {jobId === undefined ? null : <JobProgress job={job} label={jobLabel} />}
 
       <dialog ref={dialog} aria-labelledby="delete-title" class="confirm">
-        <form method="dialog">
+        <div>
           <h2 id="delete-title">
             Delete {selected.size} dead letter{selected.size === 1 ? '' : 's'}?
           </h2>
           <p>The selected messages are removed from the DLQ of {queue} for good. Their tasks stay dead.</p>
           <div class="buttons">
-            <button type="submit" value="cancel" class="secondary" autofocus>
+            <button type="button" class="secondary" autofocus onClick={() => dialog.current?.close()}>
               Cancel
             </button>
             <button type="button" class="danger" onClick={() => void confirmDelete()}>
               Delete {selected.size}
             </button>
           </div>
-        </form>
+        </div>
       </dialog>
 
       {loadError === undefined ? null : (
@@ -310,10 +344,10 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
         ) : null
       ) : (
         <>
-          <p class="muted" aria-live="polite">
+          <p class="muted listing-status" aria-live="polite" aria-busy={loading}>
             {loading ? 'Refreshing… ' : ''}
-            {messages.length} shown matching {describeFilter(filter)}; about {listing.total} in the DLQ, {listing.scanned} read
-            {listing.truncated ? ' (more exist than were read: narrow the filter)' : ''}.
+            {messages.length} shown matching {describeFilter(listing.filter)}; about {listing.page.total} in the DLQ, {listing.page.scanned} read
+            {listing.page.truncated ? ' (more exist than were read: narrow the filter)' : ''}.
           </p>
           <div class="table-wrap" tabIndex={0} role="region" aria-label={`Dead letters of ${queue}`}>
             <table class="dead-letters">
@@ -375,7 +409,13 @@ export function DlqPage(props: { readonly platform: PlatformInfo; readonly queue
                           {message.unreadable === undefined ? null : <div class="error">unreadable: {message.unreadable}</div>}
                         </td>
                         <td class="num">{message.attempts ?? '–'}</td>
-                        <td>{message.sourceQueue ?? '–'}</td>
+                        <td>
+                          {message.sourceQueue === undefined ? (
+                            '–'
+                          ) : (
+                            <span title={message.sourceQueue}>{queueNameOf(message.sourceQueue)}</span>
+                          )}
+                        </td>
                         <td>{formatTime(message.sentAt)}</td>
                         <td class="num nowrap">
                           {formatBytes(message.sizeBytes)}

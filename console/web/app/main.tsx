@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
 import { adoptToken, errorMessage, getJson } from './api';
 import { DlqPage } from './dlq-page';
@@ -72,9 +72,14 @@ function App() {
     getJson<PlatformInfo>('/api/platform').then(setPlatform, (error: unknown) => setPlatformError(errorMessage(error)));
   }, []);
 
+  // A new page moves the keyboard focus to its content, as a page load would (not on the first render: the browser
+  // starts at the top, with the skip link).
+  const firstRender = useRef(true);
   useEffect(() => {
     const title = NAV.find((item) => item.page === route.page)?.label ?? 'Not found';
     document.title = `${title} · Bosun console`;
+    if (firstRender.current) firstRender.current = false;
+    else document.getElementById('main')?.focus();
   }, [route.page]);
 
   let page;
