@@ -2,7 +2,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { type DeadReason, MessageAttribute } from '../lib/contract';
 import { MAX_MOVE_CONCURRENCY, type MoveFailure, moveMessages } from '../lib/aws/queue-mover';
-import { parseNonNegativeInteger, parsePositiveNumber } from './arguments';
+import { parseInstant, parseNonNegativeInteger, parsePositiveNumber } from './arguments';
 import type { CliClients } from './clients';
 import { CliUsageError } from './errors';
 import {
@@ -317,6 +317,9 @@ interface PeekCommandOptions extends TargetOptions {
 
 interface RedriveCommandOptions extends TargetOptions {
   readonly task?: string;
+  readonly reason?: string;
+  readonly since?: string;
+  readonly until?: string;
   readonly rate: number;
   readonly max?: number;
   readonly concurrency: number;
@@ -352,6 +355,9 @@ export function registerDlqCommands(program: Command, session: CliSession): void
       )
       .argument('<queue>', 'queue name, for example default')
       .option('--task <name>', 'only messages of this task name (others stay in the DLQ)')
+      .option('--reason <reason>', 'only messages dead for this reason, for example attempts-exhausted (others stay)')
+      .option('--since <iso>', 'only messages dead-lettered (sent) at or after this time', parseInstant)
+      .option('--until <iso>', 'only messages dead-lettered (sent) before this time', parseInstant)
       .option('--rate <n>', 'most messages per second', parsePositiveNumber, DEFAULT_REDRIVE_RATE)
       .option('--max <n>', 'most messages to redrive', parseNonNegativeInteger)
       .option('--concurrency <n>', `receive → send → delete loops in parallel, 1-${MAX_MOVE_CONCURRENCY}`, parseNonNegativeInteger, 1),
@@ -366,6 +372,11 @@ export function registerDlqCommands(program: Command, session: CliSession): void
         ratePerSecond: options.rate,
         concurrency: options.concurrency,
         ...(options.task === undefined ? {} : { taskName: options.task }),
+        filter: {
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.since === undefined ? {} : { sentFromMs: Date.parse(options.since) }),
+          ...(options.until === undefined ? {} : { sentBeforeMs: Date.parse(options.until) }),
+        },
         ...(options.max === undefined ? {} : { max: options.max }),
         onProgress: (event) => {
           if (event.kind === 'start') progress = startProgress(io, json, 'redrive', event.total);

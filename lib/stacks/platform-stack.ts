@@ -1,8 +1,9 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
-import { type Construct } from 'constructs';
+import { Construct } from 'constructs';
 import {
+  CONSOLE_AWS_ACCESS,
   EnvVar,
   PRODUCER_AWS_ACCESS,
   QUEUE_MOVER_AWS_ACCESS,
@@ -259,6 +260,43 @@ export class PlatformStack extends Stack {
    */
   public grantReadOutputs(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({ grantee, actions: [...STACK_OUTPUTS_AWS_ACCESS.stack], resourceArns: [this.stackId] });
+  }
+
+  /**
+   * Grants an operator what `bosun console --aws` calls: exactly `CONSOLE_AWS_ACCESS` — queue depths of every task
+   * queue and DLQ, reading (and handing back) DLQ messages, `GetItem` on the task-state table, claim-checked payloads
+   * under their prefix, and the runtime's metrics (`cloudwatch:GetMetricData`, which has no resource-level
+   * permissions) — plus reading the routing document and this stack's outputs. With `allowActions`, also what its
+   * redrive and delete call: `grantRedrive`.
+   *
+   * @example
+   * platform.grantConsole(onCallRole, { allowActions: true });
+   */
+  public grantConsole(grantee: IGrantable, options: { readonly allowActions?: boolean } = {}): Grant {
+    const queues = this.taskQueues.map((queue) => queue.queue);
+    const dlqs = this.taskQueues.map((queue) => queue.deadLetterQueue);
+    const onQueues = (targets: readonly IQueue[], actions: readonly string[]): Grant => {
+      const grant = Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: targets.map((queue) => queue.queueArn) });
+      const keys = targets.flatMap((queue) => (queue.encryptionMasterKey === undefined ? [] : [queue.encryptionMasterKey]));
+      return keys.reduce((all, key) => all.combine(key.grantDecrypt(grantee)), grant);
+    };
+    if (Construct.isConstruct(grantee)) {
+      Validations.of(grantee).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `${CONSOLE_AWS_ACCESS.metrics.join(', ')} supports no resource-level permissions; the console reads the runtime's task metrics with it and nothing else.`,
+      });
+    }
+    const grants = [
+      onQueues([...queues, ...dlqs], CONSOLE_AWS_ACCESS.queues),
+      onQueues(dlqs, CONSOLE_AWS_ACCESS.deadLetterQueues),
+      Grant.addToPrincipal({ grantee, actions: [...CONSOLE_AWS_ACCESS.taskStateTable.actions], resourceArns: [this.taskState.table.tableArn] }),
+      this.claimChecks.grantReadClaimChecks(grantee),
+      Grant.addToPrincipal({ grantee, actions: [...CONSOLE_AWS_ACCESS.metrics], resourceArns: ['*'] }),
+      this.routing.grantRead(grantee),
+      this.grantReadOutputs(grantee),
+      ...(options.allowActions === true ? [this.grantRedrive(grantee)] : []),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
   }
 
   private grantMoveSource(grantee: IGrantable, source: IQueue): Grant {

@@ -1,4 +1,6 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as fs from 'node:fs';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import * as path from 'node:path';
@@ -19,7 +21,7 @@ import type {
 } from '../../console/server/api-types';
 import { type RunningConsoleServer, startConsoleServer } from '../../console/server/console-server';
 import { loadConsoleAssets } from '../../console/web/assets';
-import type { TaskStateItem } from '../../lib/contract';
+import { CONSOLE_AWS_ACCESS, type TaskStateItem } from '../../lib/contract';
 import type { TaskClient } from '../../lib/sdk/task-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
 import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
@@ -448,6 +450,68 @@ describe('the console API against the local platform', () => {
     expect(job).toMatchObject({ kind: 'delete', state: 'succeeded', result: { kind: 'delete', deleted: [listed.messageId], notFound: [], failures: [] } });
     expect(after.messages.map((m) => m.messageId)).not.toContain(listed.messageId);
     expect((await client.getTask(taskId))?.status).toBe('dead');
+  });
+
+  it('reads a platform only with the calls CONSOLE_AWS_ACCESS lists (what grantConsole grants), each on its resources, and uses every one', async () => {
+    const recorded = createCliClients(cliPlatform);
+    const cloudwatch = new CloudWatchClient({ region: cliPlatform.region });
+    mockClient(cloudwatch).on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const calls: { action: string; resource: string }[] = [];
+    const queues = new Set(cliPlatform.queues.map((queue) => queue.url));
+    const dlqs = new Set(cliPlatform.queues.flatMap((queue) => (queue.dlqUrl === undefined ? [] : [queue.dlqUrl])));
+    const record = (service: string, resourceOf: (input: Record<string, unknown>) => string) =>
+      (next: (args: { input: unknown }) => Promise<unknown>, context: { commandName?: string }) =>
+        async (args: { input: unknown }) => {
+          // A batch call is authorized as its single action (ChangeMessageVisibilityBatch as ChangeMessageVisibility).
+          const name = (context.commandName ?? '').replace(/Command$/, '').replace(/Batch$/, '').replace(/^(Get|Put|Update|Delete)$/, '$1Item');
+          calls.push({ action: `${service}:${name}`, resource: resourceOf(args.input as Record<string, unknown>) });
+          return next(args);
+        };
+    recorded.sqs.middlewareStack.add(
+      record('sqs', (input) => {
+        const url = String(input['QueueUrl']);
+        return dlqs.has(url) ? 'dlq' : queues.has(url) ? 'queue' : url;
+      }) as never,
+      { step: 'initialize', name: 'recordConsoleCalls' },
+    );
+    recorded.dynamodb.middlewareStack.add(
+      record('dynamodb', (input) => (input['TableName'] === cliPlatform.tableName ? 'table' : String(input['TableName']))) as never,
+      { step: 'initialize', name: 'recordConsoleCalls' },
+    );
+    recorded.s3.middlewareStack.add(
+      record('s3', (input) => (input['Bucket'] === cliPlatform.bucketName && String(input['Key']).startsWith('claim-checks/') ? 'claim-checks' : `${String(input['Bucket'])}/${String(input['Key'])}`)) as never,
+      { step: 'initialize', name: 'recordConsoleCalls' },
+    );
+    const big = await client.publish('demo.reject', { reason: 'recorded', filler: 'y'.repeat(300 * 1024) });
+    await waitForStatus(big.taskId, 'dead');
+    const listed = await listedMessage('default', big.taskId);
+    const aws = await startConsoleServer({ platform: { ...cliPlatform, target: 'aws' }, clients: { ...recorded, cloudwatch }, actionsAllowed: false });
+    try {
+      const answers = await Promise.all([
+        call(aws, 'GET', '/api/platform'),
+        call(aws, 'GET', '/api/overview'),
+        call(aws, 'GET', '/api/dlq/default?task=demo.reject'),
+        call(aws, 'GET', `/api/tasks/${big.taskId}`),
+        call(aws, 'GET', '/api/flags'),
+        call(aws, 'POST', '/api/flags/explain', { body: { taskName: 'email.send' } }),
+      ]);
+      const payload = await call(aws, 'GET', `/api/dlq/default/messages/${encodeURIComponent(listed.messageId)}/payload`);
+      expect([...answers, payload].map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+    } finally {
+      await aws.close();
+      recorded.destroy();
+      cloudwatch.destroy();
+    }
+
+    const allowed = new Set([
+      ...CONSOLE_AWS_ACCESS.queues.map((action) => `${action} queue`),
+      ...CONSOLE_AWS_ACCESS.queues.map((action) => `${action} dlq`),
+      ...CONSOLE_AWS_ACCESS.deadLetterQueues.map((action) => `${action} dlq`),
+      ...CONSOLE_AWS_ACCESS.taskStateTable.actions.map((action) => `${action} table`),
+      ...CONSOLE_AWS_ACCESS.claimCheckBucket.objects.map((access) => `${access.action} claim-checks`),
+    ]);
+    const made = new Set(calls.map((c) => `${c.action} ${c.resource}`));
+    expect([...made].sort()).toEqual([...allowed].sort());
   });
 
   describe('flags', () => {
