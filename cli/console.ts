@@ -48,7 +48,7 @@ export function consoleAssets(): Promise<ConsoleAssetMap> {
  * Prints what a started console serves and how to open it.
  *
  * @example
- * io.write(renderConsoleStarted(server, platform));
+ * io.write(renderConsoleStarted(server, platform, true));
  */
 export function renderConsoleStarted(server: RunningConsoleServer, target: { readonly target: string; readonly stage: string; readonly region: string }, actionsAllowed: boolean): string {
   const actions = actionsAllowed ? 'redrive and delete allowed' : 'read-only (start with --allow-actions to redrive and delete)';

@@ -81,7 +81,8 @@ async function readJsonBody(request: IncomingMessage): Promise<unknown> {
  * fetches them without the `X-Bosun-Token` header, and every request needs the token.
  */
 function withTokenInAssetUrls(html: string, token: string): string {
-  return html.replace(/\b(src|href)="(\/[^"?#]*)"/g, (_match, attribute: string, path: string) => `${attribute}="${path}?${TOKEN_QUERY_PARAMETER}=${token}"`);
+  // Only same-origin paths (`/x`), never `//host/x`, which is another origin: the token must not leave the console.
+  return html.replace(/\b(src|href)="(\/(?!\/)[^"?#]*)"/g, (_match, attribute: string, path: string) => `${attribute}="${path}?${TOKEN_QUERY_PARAMETER}=${token}"`);
 }
 
 /** Writes one Server-Sent Event. */

@@ -213,6 +213,25 @@ describe('the console API against the local platform', () => {
       expect(withoutToken.json().error.code).toBe('forbidden');
     });
 
+    it('never adds the token to a reference to another origin', async () => {
+      const html = '<script src="/app.js"></script><script src="//elsewhere.example/x.js"></script><a href="https://elsewhere.example/">x</a>';
+      const other = await startConsoleServer({
+        platform: cliPlatform,
+        clients,
+        actionsAllowed: true,
+        assets: async () => new Map([['/', { contentType: 'text/html; charset=utf-8', body: Buffer.from(html) }]]),
+      });
+      try {
+        const page = await call(other, 'GET', `/?token=${other.token}`, { token: null });
+
+        expect(page.text).toBe(
+          `<script src="/app.js?token=${other.token}"></script><script src="//elsewhere.example/x.js"></script><a href="https://elsewhere.example/">x</a>`,
+        );
+      } finally {
+        await other.close();
+      }
+    });
+
     it.each([
       ['no token', { token: null }, /token is missing/],
       ['a wrong token', { token: 'not-the-token' }, /token is wrong/],
