@@ -1,3 +1,4 @@
+import { registerConsoleCommand } from './console';
 import { registerDevCommand } from './dev';
 import { registerDlqCommands } from './dlq';
 import { registerDrainCommands } from './drain';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerDrainCommands,
   registerMoveCommand,
   registerFlagsCommands,
+  registerConsoleCommand,
   registerDevCommand,
 ];
 

@@ -4,7 +4,16 @@ import {
   type Message,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { EnvelopeInvalidError, Limits, MessageAttribute, SCHEDULES_DLQ_NAME, type TaskEnvelope, parseEnvelope } from '../lib/contract';
+import { sentAtMs } from '../lib/aws/queue-mover';
+import {
+  EnvelopeInvalidError,
+  Limits,
+  MessageAttribute,
+  SCHEDULES_DLQ_NAME,
+  SchedulerDeadLetterAttribute,
+  type TaskEnvelope,
+  parseEnvelope,
+} from '../lib/contract';
 import type { CliClients } from './clients';
 import { CliQueueWithoutDlqError } from './errors';
 import { type Platform, type PlatformQueue, findQueue } from './platform';
@@ -77,6 +86,59 @@ export function readBody(message: Message): ReadBody {
 /** The task name of a message: the envelope's, else the `Bosun.TaskName` attribute. */
 export function taskNameOf(message: Message, body: ReadBody): string | undefined {
   return body.envelope?.task ?? attribute(message, MessageAttribute.TASK_NAME);
+}
+
+/** The dead reason SQS's own redrive policy leaves (it adds no `Bosun.DeadReason` attribute). */
+export const RECEIVE_COUNT_EXCEEDED = 'receive-count-exceeded';
+
+/** The dead reason of a schedule firing EventBridge Scheduler could not deliver (it lands in the schedules DLQ). */
+export const SCHEDULE_UNDELIVERED = 'schedule-undelivered';
+
+/**
+ * Why a dead message is dead: the runtime's `Bosun.DeadReason`, or `receive-count-exceeded` when SQS's redrive policy
+ * moved it.
+ *
+ * @example
+ * const reason = deadReasonAttribute(message);
+ */
+export function deadReasonAttribute(message: Message): string {
+  const reason = attribute(message, MessageAttribute.DEAD_REASON);
+  if (reason !== undefined) return reason;
+  // EventBridge Scheduler dead-letters a firing it could not deliver with its own attributes, never Bosun's.
+  return attribute(message, SchedulerDeadLetterAttribute.SCHEDULE_ARN) === undefined ? RECEIVE_COUNT_EXCEEDED : SCHEDULE_UNDELIVERED;
+}
+
+/** Which dead messages an operation takes; every given field must match, an empty filter takes every message. */
+export interface DeadLetterFilter {
+  /** Exact task name (the envelope's, else `Bosun.TaskName`). @default - any task */
+  readonly taskName?: string;
+  /** Exact dead reason, as {@link deadReasonAttribute} reads it. @default - any reason */
+  readonly reason?: string;
+  /** Only messages SQS received at or after this time (`SentTimestamp`), epoch ms. @default - no lower bound */
+  readonly sentFromMs?: number;
+  /** Only messages SQS received before this time, epoch ms. @default - no upper bound */
+  readonly sentBeforeMs?: number;
+  /** Only these SQS message ids. @default - any message */
+  readonly messageIds?: ReadonlySet<string>;
+}
+
+/**
+ * Whether a dead message matches a filter. A time bound excludes a message whose `SentTimestamp` is unknown.
+ *
+ * @example
+ * if (matchesDeadLetter(message, readBody(message), { taskName: 'demo.flaky' })) take(message);
+ */
+export function matchesDeadLetter(message: Message, body: ReadBody, filter: DeadLetterFilter): boolean {
+  if (filter.messageIds !== undefined && !filter.messageIds.has(message.MessageId ?? '')) return false;
+  if (filter.taskName !== undefined && taskNameOf(message, body) !== filter.taskName) return false;
+  if (filter.reason !== undefined && deadReasonAttribute(message) !== filter.reason) return false;
+  if (filter.sentFromMs !== undefined || filter.sentBeforeMs !== undefined) {
+    const sentAt = sentAtMs(message);
+    if (sentAt === undefined) return false;
+    if (filter.sentFromMs !== undefined && sentAt < filter.sentFromMs) return false;
+    if (filter.sentBeforeMs !== undefined && sentAt >= filter.sentBeforeMs) return false;
+  }
+  return true;
 }
 
 /**

@@ -1,11 +1,23 @@
 import type { Message } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { type DeadReason, MessageAttribute, SchedulerDeadLetterAttribute } from '../lib/contract';
-import { MAX_MOVE_CONCURRENCY } from '../lib/aws/queue-mover';
-import { parseNonNegativeInteger, parsePositiveNumber } from './arguments';
+import { MAX_MOVE_CONCURRENCY, type MoveFailure, moveMessages } from '../lib/aws/queue-mover';
+import { parseInstant, parseNonNegativeInteger, parsePositiveNumber } from './arguments';
 import type { CliClients } from './clients';
 import { CliUsageError } from './errors';
-import { attribute, dlqCounts, dlqLabel, dlqOf, readBody, receive, release, taskNameOf } from './dead-letters';
+import {
+  type DeadLetterFilter,
+  attribute,
+  deadReasonAttribute,
+  dlqCounts,
+  dlqLabel,
+  dlqOf,
+  matchesDeadLetter,
+  readBody,
+  receive,
+  release,
+  taskNameOf,
+} from './dead-letters';
 import { formatDuration, renderJson, renderTable, startProgress } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
@@ -102,7 +114,7 @@ function describeDeadMessage(message: Message, now: number, showPayload: boolean
   const sourceQueue = attribute(message, MessageAttribute.SOURCE_QUEUE);
   return {
     messageId: message.MessageId ?? '',
-    deadReason: attribute(message, MessageAttribute.DEAD_REASON) ?? (firing === undefined ? 'receive-count-exceeded' : 'schedule-undelivered'),
+    deadReason: deadReasonAttribute(message),
     receiveCount: Number(message.Attributes?.['ApproximateReceiveCount'] ?? 0),
     ...(taskId === undefined ? {} : { taskId }),
     ...(taskName === undefined ? {} : { taskName }),
@@ -169,6 +181,140 @@ export async function peekDeadLetters(
   };
 }
 
+/** Default most matching messages {@link listDeadLetters} returns. */
+export const DEFAULT_LIST_LIMIT = 100;
+/** Default most messages {@link listDeadLetters} reads to find the matching ones. */
+export const DEFAULT_LIST_SCAN_MAX = 5000;
+
+/** Options of {@link listDeadLetters}. */
+export interface ListDeadLettersOptions {
+  /** Which messages to list. @default - every message */
+  readonly filter?: DeadLetterFilter;
+  /** Most matching messages to return. @default 100 */
+  readonly limit?: number;
+  /** Most messages to read to find them. @default 5000 */
+  readonly scanMax?: number;
+}
+
+/** What {@link listDeadLetters} found. */
+export interface DeadLetterListing {
+  readonly queue: string;
+  readonly dlqUrl: string;
+  /** The DLQ's visible + in-flight count before the listing. */
+  readonly approximateDepth: number;
+  /** Distinct messages read. */
+  readonly scanned: number;
+  /** Whether the listing stopped at `limit` or `scanMax` before it had seen every visible message. */
+  readonly truncated: boolean;
+  /** The matching messages as received (bodies included: the caller decides what to show). */
+  readonly messages: readonly Message[];
+}
+
+/**
+ * Lists the dead messages of a queue's DLQ that match a filter, without removing them: receives with a short
+ * visibility timeout, holding what it read so each receive brings new messages, until a receive brings nothing new,
+ * `limit` messages matched or `scanMax` were read; then puts every received message straight back (visibility 0).
+ * Like a peek, each read counts as a receive of the DLQ copy.
+ *
+ * @example
+ * const { messages } = await listDeadLetters(platform, clients, 'default', { filter: { reason: 'attempts-exhausted' } });
+ */
+export async function listDeadLetters(
+  platform: Platform,
+  clients: CliClients,
+  queueName: string,
+  options: ListDeadLettersOptions = {},
+): Promise<DeadLetterListing> {
+  const { dlqUrl } = dlqOf(platform, queueName);
+  const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+  const scanMax = options.scanMax ?? DEFAULT_LIST_SCAN_MAX;
+  const counts = await dlqCounts(clients, dlqUrl);
+  const received: Message[] = [];
+  const seen = new Set<string>();
+  const matched: Message[] = [];
+  let truncated = false;
+  try {
+    for (;;) {
+      if (matched.length >= limit || seen.size >= scanMax) {
+        truncated = true;
+        break;
+      }
+      const batch = await receive(clients, dlqUrl, scanMax - seen.size, PEEK_VISIBILITY_SECONDS);
+      received.push(...batch);
+      const fresh = batch.filter((message) => !seen.has(message.MessageId ?? ''));
+      if (fresh.length === 0) break;
+      for (const message of fresh) {
+        seen.add(message.MessageId ?? '');
+        if (matched.length < limit && matchesDeadLetter(message, readBody(message), options.filter ?? {})) matched.push(message);
+      }
+    }
+  } finally {
+    await release(clients, dlqUrl, received);
+  }
+  return {
+    queue: queueName,
+    dlqUrl,
+    approximateDepth: counts.visible + counts.notVisible,
+    scanned: seen.size,
+    truncated,
+    messages: matched,
+  };
+}
+
+
+/** What {@link deleteDeadLetters} did. */
+export interface DeleteDeadLettersResult {
+  readonly queue: string;
+  /** Message ids deleted from the DLQ. */
+  readonly deleted: readonly string[];
+  /** Requested ids not found among the DLQ's visible messages (already gone, or in flight). */
+  readonly notFound: readonly string[];
+  /** Messages whose delete failed: still in the DLQ. */
+  readonly failures: readonly MoveFailure[];
+}
+
+/**
+ * Deletes the given messages from a queue's DLQ, for good: their tasks stay `dead` in the task-state table. Runs on
+ * the move engine (`moveMessages`, as `dlq redrive` does) with a filter of the ids and a `delete` decision, so it
+ * works from a snapshot, holds what it reads and puts every other message back untouched.
+ *
+ * @example
+ * const { deleted, notFound } = await deleteDeadLetters(platform, clients, 'default', ['6a1f…']);
+ */
+export async function deleteDeadLetters(
+  platform: Platform,
+  clients: CliClients,
+  queueName: string,
+  messageIds: readonly string[],
+  onProgress?: (event: { readonly kind: 'start'; readonly total: number } | { readonly kind: 'message' }) => void,
+): Promise<DeleteDeadLettersResult> {
+  const { dlqUrl } = dlqOf(platform, queueName);
+  const wanted = new Set(messageIds);
+  const deleted: string[] = [];
+  const run = await moveMessages({
+    sqs: clients.sqs,
+    sourceUrl: dlqUrl,
+    concurrency: 1,
+    filter: (message) => wanted.has(message.MessageId ?? ''),
+    decide: async (messages) =>
+      messages.map((message) => {
+        const taskId = readBody(message).envelope?.id ?? attribute(message, MessageAttribute.TASK_ID);
+        return {
+          kind: 'delete' as const,
+          ...(taskId === undefined ? {} : { taskId }),
+          onDeleted: () => void deleted.push(message.MessageId ?? ''),
+        };
+      }),
+    onProgress: (event) => {
+      if (event.kind === 'start') onProgress?.({ kind: 'start', total: Math.min(event.total, wanted.size) });
+      else for (let index = 0; index < event.handled; index += 1) onProgress?.({ kind: 'message' });
+    },
+  });
+  const failures = [...run.failures, ...run.deleteFailures];
+  const touched = new Set([...deleted, ...failures.map((failure) => failure.messageId)]);
+  return { queue: queueName, deleted, notFound: messageIds.filter((id) => !touched.has(id)), failures };
+}
+
 /**
  * Renders a peek for people.
  *
@@ -214,6 +360,9 @@ interface PeekCommandOptions extends TargetOptions {
 
 interface RedriveCommandOptions extends TargetOptions {
   readonly task?: string;
+  readonly reason?: string;
+  readonly since?: string;
+  readonly until?: string;
   readonly rate: number;
   readonly max?: number;
   readonly concurrency: number;
@@ -249,6 +398,9 @@ export function registerDlqCommands(program: Command, session: CliSession): void
       )
       .argument('<queue>', "queue name, for example default, or schedules (each firing goes to its task's queue)")
       .option('--task <name>', 'only messages of this task name (others stay in the DLQ)')
+      .option('--reason <reason>', 'only messages dead for this reason, for example attempts-exhausted (others stay)')
+      .option('--since <iso>', 'only messages dead-lettered (sent) at or after this time', parseInstant)
+      .option('--until <iso>', 'only messages dead-lettered (sent) before this time', parseInstant)
       .option('--rate <n>', 'most messages per second', parsePositiveNumber, DEFAULT_REDRIVE_RATE)
       .option('--max <n>', 'most messages to redrive', parseNonNegativeInteger)
       .option('--concurrency <n>', `receive → send → delete loops in parallel, 1-${MAX_MOVE_CONCURRENCY}`, parseNonNegativeInteger, 1),
@@ -263,6 +415,11 @@ export function registerDlqCommands(program: Command, session: CliSession): void
         ratePerSecond: options.rate,
         concurrency: options.concurrency,
         ...(options.task === undefined ? {} : { taskName: options.task }),
+        filter: {
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(options.since === undefined ? {} : { sentFromMs: Date.parse(options.since) }),
+          ...(options.until === undefined ? {} : { sentBeforeMs: Date.parse(options.until) }),
+        },
         ...(options.max === undefined ? {} : { max: options.max }),
         onProgress: (event) => {
           if (event.kind === 'start') progress = startProgress(io, json, 'redrive', event.total);

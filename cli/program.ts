@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { type CliClients, createCliClients } from './clients';
 import type { RunLocalPlatformOptions } from '../local/run-local-platform';
+import type { ConsoleAssetMap } from '../console/server/console-server';
 import { EXIT_USAGE, exitCodeOf } from './errors';
 import { type CliIo, renderJson } from './output';
 import { DEFAULT_DATA_DIR, type Platform, loadAwsPlatform, loadLocalPlatform } from './platform';
@@ -39,6 +40,10 @@ export interface CliDependencies {
   readonly createClients?: (platform: Platform) => CliClients;
   /** Runs the local platform for `bosun dev`. @default - the local platform's `runLocalPlatform`, loaded when `dev` runs */
   readonly runLocalPlatform?: (options: RunLocalPlatformOptions) => Promise<number>;
+  /** The web app `bosun console` serves. @default - the bundle of `console/web` (`loadConsoleAssets`) */
+  readonly consoleAssets?: () => Promise<ConsoleAssetMap>;
+  /** Resolves when `bosun console` should stop. @default - at the first SIGINT or SIGTERM (Ctrl-C) */
+  readonly untilStopped?: () => Promise<unknown>;
 }
 
 /**

@@ -13,7 +13,16 @@ import {
   serializeEnvelope,
 } from '../lib/contract';
 import { type CliClients, taskStateStore } from './clients';
-import { type DeadLetterSource, type ReadBody, attribute, dlqLabel, dlqOf, readBody, taskNameOf } from './dead-letters';
+import {
+  type DeadLetterFilter,
+  type DeadLetterSource,
+  type ReadBody,
+  attribute,
+  dlqLabel,
+  dlqOf,
+  matchesDeadLetter,
+  readBody,
+} from './dead-letters';
 import type { Platform } from './platform';
 
 /** Seconds a redrive holds a received message (the ones it sends, and the ones it leaves, put back at the end). */
@@ -25,6 +34,11 @@ export const DEFAULT_REDRIVE_RATE = 50;
 export interface RedriveOptions {
   /** Redrive only messages of this task name; others are put back untouched. @default - every message */
   readonly taskName?: string;
+  /**
+   * Redrive only the messages that match (task name, dead reason, sent time, message ids; `taskName` above adds to
+   * it); others are put back untouched. @default - every message
+   */
+  readonly filter?: DeadLetterFilter;
   /** Most messages sent per second. @default 50 */
   readonly ratePerSecond?: number;
   /** Most messages to redrive (each one sent back, deleted as redundant, or failed counts). @default - the whole snapshot */
@@ -64,8 +78,10 @@ export interface RedriveResult {
   readonly snapshot: number;
   /** Copies sent back (their DLQ messages deleted, or listed in `deleteFailures`). */
   readonly redriven: number;
-  /** Messages of other task names, left in the DLQ. */
+  /** Messages of other task names (or that did not match the filter), left in the DLQ. */
   readonly skipped: number;
+  /** With a filter of message ids: the ids the run did not find among the DLQ's visible messages. */
+  readonly notFound?: readonly string[];
   /** Messages whose send certainly failed (SQS answered with a client error) or whose state could not be changed: kept in the DLQ; a reopened state was made `dead` again. */
   readonly failures: readonly RedriveFailure[];
   /** Messages whose send may or may not have reached SQS (no answer, a server error): kept in the DLQ, state left `queued`; the next redrive sends them again. */
@@ -256,6 +272,8 @@ export async function redriveDeadLetters(
   let stateReset = 0;
   let unreadable = 0;
   let skipped = 0;
+  const filter: DeadLetterFilter = { ...options.filter, ...(options.taskName === undefined ? {} : { taskName: options.taskName }) };
+  const foundIds = new Set<string>();
   const bodies = new WeakMap<Message, ReadBody>();
   const bodyOf = (message: Message): ReadBody => {
     let body = bodies.get(message);
@@ -362,7 +380,10 @@ export async function redriveDeadLetters(
     ...(options.max === undefined ? {} : { max: options.max }),
     ...(options.now === undefined ? {} : { now: options.now }),
     filter: (message) => {
-      if (options.taskName === undefined || taskNameOf(message, bodyOf(message)) === options.taskName) return true;
+      if (matchesDeadLetter(message, bodyOf(message), filter)) {
+        foundIds.add(message.MessageId ?? '');
+        return true;
+      }
       skipped += 1;
       return false;
     },
@@ -393,6 +414,7 @@ export async function redriveDeadLetters(
     snapshot: run.snapshot,
     redriven: run.moved,
     skipped,
+    ...(filter.messageIds === undefined ? {} : { notFound: [...filter.messageIds].filter((id) => !foundIds.has(id)) }),
     failures: run.failures,
     unknownOutcomes: run.unknownOutcomes,
     deleteFailures: run.deleteFailures,

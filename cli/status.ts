@@ -39,8 +39,8 @@ export interface QueueStatus {
    * {@link OLDEST_MESSAGE_LOOKBACK_MINUTES} minutes), in seconds; AWS target only, absent when CloudWatch has no point.
    */
   readonly oldestMessageAgeSeconds?: number;
-  /** The DLQ's URL and depth (visible + in flight), when the queue has a DLQ. */
-  readonly dlq?: { readonly url: string; readonly depth: number };
+  /** The DLQ's URL and depth (visible + in flight + delayed, and the first two apart), when the queue has a DLQ. */
+  readonly dlq?: { readonly url: string; readonly depth: number; readonly visible: number; readonly inFlight: number };
   /**
    * Whether consumers take tasks from the queue, from its event source mappings (`ListEventSourceMappings`):
    * `enabled`, `paused` (every mapping `Disabled`, as `bosun pause` leaves it), `no consumer` (no mapping), the
@@ -291,7 +291,14 @@ export async function collectStatus(
         ...(ages.has(queue.url) ? { oldestMessageAgeSeconds: ages.get(queue.url) as number } : {}),
         ...(queue.dlqUrl === undefined || dlqDepths === undefined
           ? {}
-          : { dlq: { url: queue.dlqUrl, depth: dlqDepths.visible + dlqDepths.inFlight + dlqDepths.delayed } }),
+          : {
+              dlq: {
+                url: queue.dlqUrl,
+                depth: dlqDepths.visible + dlqDepths.inFlight + dlqDepths.delayed,
+                visible: dlqDepths.visible,
+                inFlight: dlqDepths.inFlight,
+              },
+            }),
       };
     }),
   );

@@ -43,6 +43,8 @@ interface ParsedLocalPlatformFlags {
   readonly scheduleSpeed?: number;
   readonly forceSynth: boolean;
   readonly iam: boolean;
+  readonly console: boolean;
+  readonly consolePort: number;
   // The names `bosun dev` used before the two commands shared one definition, kept as hidden aliases.
   readonly visibilityTimeout?: number;
   readonly functionTimeout?: number;
@@ -94,6 +96,10 @@ export function addLocalPlatformOptions(command: Command): Command {
     )
     .addOption(new Option('--force-synth', 'synthesize even if the sources did not change').default(false))
     .addOption(new Option('--no-iam', "do not enforce the template's IAM on the consumers' calls (enforced by default)"))
+    .addOption(new Option('--no-console', 'do not serve the Bosun console (served on 127.0.0.1 by default, its URL printed)'))
+    .addOption(
+      new Option('--console-port <port>', 'port of the Bosun console on 127.0.0.1; 0 picks a free one').argParser(integer('--console-port', 0, MAX_PORT)).default(0),
+    )
     .addOption(
       new Option('--visibility-timeout <s>')
         .hideHelp()
@@ -129,6 +135,8 @@ export function localPlatformOptionsOf(command: Command): RunLocalPlatformOption
     demo: o.demo,
     forceSynth: o.forceSynth || o.resynth === true,
     iam: o.iam,
+    console: o.console,
+    consolePort: o.consolePort,
     ...(o.maxDelaySeconds === undefined ? {} : { maxDelaySeconds: o.maxDelaySeconds }),
     ...(visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds }),
     ...(functionTimeoutSeconds === undefined ? {} : { functionTimeoutSeconds }),

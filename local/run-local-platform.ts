@@ -4,6 +4,7 @@ import { StackOutput } from '../lib/contract';
 import { LOCAL_CREDENTIALS } from './emulators';
 import { type DemoResult, type DemoTaskClient, runDemo } from './demo';
 import { createDemoClient } from './demo-client';
+import { type LocalConsole, startLocalConsole } from './local-console';
 import { type LocalPlatformOptions, type RunningLocalPlatform, startLocalPlatform } from './local-platform';
 import { acceleratedClock } from './local-scheduler';
 
@@ -13,6 +14,10 @@ export interface RunLocalPlatformOptions extends LocalPlatformOptions {
   readonly once?: boolean;
   /** Run the demo workload after start-up. @default true */
   readonly demo?: boolean;
+  /** Serve the Bosun console beside the platform and print its URL (not with `once`). @default true */
+  readonly console?: boolean;
+  /** Port of the console on 127.0.0.1; 0 picks a free one. @default 0 */
+  readonly consolePort?: number;
   /** How long the demo waits for its tasks, in milliseconds. @default 90000 */
   readonly demoTimeoutMs?: number;
   /**
@@ -122,12 +127,17 @@ export async function runLocalPlatform(
     log: options.log ?? ((line) => print(`[bosun] ${line}`)),
   });
   let exitCode = 0;
+  let localConsole: LocalConsole | undefined;
   try {
     print(settingsTable(platform));
     if (accelerated) print(scheduleSpeedLine(platform, scheduleSpeed));
     print(`routing document: ${platform.routingFile} (each valid save is in force at once; an invalid one is reported here)`);
     print(`platform description for the CLI: ${platform.platformFile}`);
     print(`function logs: ${platform.dataDir}/logs/`);
+    if (options.console !== false && options.once !== true) {
+      localConsole = await startLocalConsole(platform.dataDir, options.consolePort ?? 0, (line) => print(`[bosun] ${line}`));
+      print(`Bosun console: ${localConsole.url}`);
+    }
     if (options.demo !== false) {
       print('running the demo workload…');
       const s3 = new S3Client({
@@ -156,7 +166,11 @@ export async function runLocalPlatform(
       print('draining in-flight tasks and stopping…');
     }
   } finally {
-    await platform.stop();
+    try {
+      await localConsole?.close();
+    } finally {
+      await platform.stop();
+    }
     print('stopped');
   }
   return exitCode;

@@ -4,6 +4,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, type IBuck
 import { Construct } from 'constructs';
 import {
   CLAIM_CHECK_KEY_PREFIX,
+  CONSOLE_AWS_ACCESS,
   CONSUMER_AWS_ACCESS,
   EnvVar,
   PRODUCER_AWS_ACCESS,
@@ -167,6 +168,38 @@ export class ClaimCheckBucket extends Construct {
       return Grant.addToPrincipal({ grantee, actions: [access.action], resourceArns: [this.bucket.arnForObjects(keys)] });
     });
     return grants.reduce((all, grant) => all.combine(grant));
+  }
+
+  /**
+   * Grants an operator's console reading claim-checked payloads, exactly the S3 access of `CONSOLE_AWS_ACCESS`:
+   * `GetObject` on the claim-check prefix only, and `ListBucket` with an `s3:prefix` condition limited to it (so a
+   * missing object answers 404, not 403). A grantee that is a construct gets the cdk-nag acknowledgement of the
+   * prefix wildcard, with the reason.
+   *
+   * @example
+   * claimChecks.grantReadClaimChecks(onCallRole);
+   */
+  public grantReadClaimChecks(grantee: IGrantable): Grant {
+    const bucketLogicalId = Stack.of(this).resolve((this.bucket.node.defaultChild as CfnBucket).logicalId) as string;
+    const objects = CONSOLE_AWS_ACCESS.claimCheckBucket.objects.map((access) => {
+      const keys = `${access.keyPrefix}*`;
+      if (Construct.isConstruct(grantee)) {
+        Validations.of(grantee).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/${keys}]`,
+          reason: `Keys under ${access.keyPrefix} are created per task and unknown in advance; the console ${access.purpose}, with ${access.action} on that prefix of the claim-check bucket only.`,
+        });
+      }
+      return Grant.addToPrincipal({ grantee, actions: [access.action], resourceArns: [this.bucket.arnForObjects(keys)] });
+    });
+    const bucket = CONSOLE_AWS_ACCESS.claimCheckBucket.bucket.map((access) =>
+      Grant.addToPrincipal({
+        grantee,
+        actions: [access.action],
+        resourceArns: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${access.keyPrefix}*` } },
+      }),
+    );
+    return [...objects, ...bucket].reduce((all, grant) => all.combine(grant));
   }
 
   private createLogsBucket(removalPolicy: RemovalPolicy): Bucket {

@@ -8,15 +8,14 @@ import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nod
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { CONSUMER_AWS_ACCESS, EnvVar, Limits } from '../contract';
+import { CONSUMER_AWS_ACCESS, EnvVar, Limits, METRICS_NAMESPACE } from '../contract';
 import { CONSUMER_ARCHITECTURE, CONSUMER_BUNDLING, CONSUMER_RUNTIME } from './consumer-bundling';
 import { ConstructPropsInvalidError } from './errors';
 import { findProjectRoot } from './project-root';
 import { type ITaskQueue } from './task-queue';
 import { between, validateProps } from './validation';
 
-/** CloudWatch metric namespace the consumers' Powertools metrics are written to. */
-export const METRICS_NAMESPACE = 'Bosun';
+export { METRICS_NAMESPACE };
 
 /**
  * A Lambda consumer other constructs can bind to: each resource construct's `bindTo(consumer)` sets the env vars the

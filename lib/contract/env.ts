@@ -1,4 +1,10 @@
 /**
+ * CloudWatch namespace of the consumers' Powertools metrics (set as `POWERTOOLS_METRICS_NAMESPACE` by the constructs,
+ * the runtime's default, and where the console reads task outcomes).
+ */
+export const METRICS_NAMESPACE = 'Bosun';
+
+/**
  * Environment variable names shared by the constructs (which set them) and the runtime and SDK (which read them).
  * Binding an env var and its IAM grant happens in one construct call, so the two cannot drift apart.
  */

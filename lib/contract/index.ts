@@ -3,12 +3,19 @@ export type { DeadReason } from './attributes';
 export { CONSUMER_AWS_ACCESS } from './consumer-access';
 export type { ConsumerAwsAccess, DynamoDbAction, S3Action, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
 export { PRODUCER_AWS_ACCESS } from './producer-access';
-export { QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS, STATUS_AWS_ACCESS } from './operator-access';
-export type { CloudFormationAction, CloudWatchAction, LambdaAction, QueueMoverAwsAccess, StatusAwsAccess } from './operator-access';
+export { CONSOLE_AWS_ACCESS, QUEUE_MOVER_AWS_ACCESS, STACK_OUTPUTS_AWS_ACCESS, STATUS_AWS_ACCESS } from './operator-access';
+export type {
+  CloudFormationAction,
+  CloudWatchAction,
+  ConsoleAwsAccess,
+  LambdaAction,
+  QueueMoverAwsAccess,
+  StatusAwsAccess,
+} from './operator-access';
 export type { AppConfigAction, ProducerAwsAccess, SchedulerAction } from './producer-access';
 export { ENVELOPE_VERSION, SUPPORTED_ENVELOPE_VERSIONS, envelopeBytes, parseEnvelope, serializeEnvelope } from './envelope';
 export type { ClaimCheckReference, PendingOutcome, RouteStamp, TaskEnvelope } from './envelope';
-export { EnvVar, requireEnv } from './env';
+export { EnvVar, METRICS_NAMESPACE, requireEnv } from './env';
 export type { EnvVarName } from './env';
 export { BosunError, EnvelopeInvalidError } from './errors';
 export type { EnvelopeProblem } from './errors';

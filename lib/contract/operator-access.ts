@@ -1,9 +1,10 @@
 /**
  * The AWS calls the operator tools make that producers do not, by resource: the one owner of that fact for the
- * constructs' operator grants (`PlatformStack.grantMoveFrom`, `grantRedrive`, `grantReadOutputs`, `grantReadStatus`).
+ * constructs' operator grants (`PlatformStack.grantMoveFrom`, `grantRedrive`, `grantReadOutputs`, `grantReadStatus`, `grantConsole`).
  * Tests record the tools' real calls against the emulators and check they stay within these lists.
  */
-import type { DynamoDbAction, SqsAction } from './consumer-access';
+import type { DynamoDbAction, S3BucketAccess, S3ObjectAccess, SqsAction } from './consumer-access';
+import { CLAIM_CHECK_KEY_PREFIX } from './storage';
 
 /** An IAM action of CloudFormation, for example `cloudformation:DescribeStacks`. */
 export type CloudFormationAction = `cloudformation:${string}`;
@@ -66,4 +67,46 @@ export const QUEUE_MOVER_AWS_ACCESS: QueueMoverAwsAccess = {
  */
 export const STACK_OUTPUTS_AWS_ACCESS: { readonly stack: readonly CloudFormationAction[] } = {
   stack: ['cloudformation:DescribeStacks'],
+};
+
+/** The AWS calls the Bosun console (`bosun console --aws`) makes to read a deployed platform, by resource. */
+export interface ConsoleAwsAccess {
+  /** On every task queue and DLQ, and the schedules' DLQ: the overview's depths. */
+  readonly queues: readonly SqsAction[];
+  /** On every DLQ: the DLQ browser reads messages and hands them straight back (it deletes nothing). */
+  readonly deadLetterQueues: readonly SqsAction[];
+  /** On the task-state table: task lookup. */
+  readonly taskStateTable: { readonly actions: readonly `dynamodb:${string}`[] };
+  /** On the claim-check bucket: a payload shown on request, and a missing object told apart from a refusal. */
+  readonly claimCheckBucket: { readonly objects: readonly S3ObjectAccess[]; readonly bucket: readonly S3BucketAccess[] };
+  /** CloudWatch, which has no resource-level permissions for it: the runtime's task metrics for the throughput chart. */
+  readonly metrics: readonly `cloudwatch:${string}`[];
+  /** Lambda, which has no resource-level permissions for it: whether each queue's consumers are enabled or paused. */
+  readonly eventSourceMappings: readonly LambdaAction[];
+}
+
+/**
+ * The console's read access: exactly these actions on exactly these resources, besides reading the routing document
+ * and the stack outputs (as a producer and `--aws` do). Its redrive and delete (`--allow-actions`) are `bosun dlq
+ * redrive`'s access (`grantRedrive`): the move engine's source actions on the DLQs and a producer's access.
+ *
+ * @example
+ * for (const action of CONSOLE_AWS_ACCESS.deadLetterQueues) console.log(action);
+ */
+export const CONSOLE_AWS_ACCESS: ConsoleAwsAccess = {
+  queues: ['sqs:GetQueueAttributes'],
+  deadLetterQueues: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+  taskStateTable: { actions: ['dynamodb:GetItem'] },
+  claimCheckBucket: {
+    objects: [{ action: 's3:GetObject', keyPrefix: CLAIM_CHECK_KEY_PREFIX, purpose: 'shows a claim-checked payload on request' }],
+    bucket: [
+      {
+        action: 's3:ListBucket',
+        keyPrefix: CLAIM_CHECK_KEY_PREFIX,
+        purpose: 'gets 404 instead of 403 for a claim-check object that expired, so the console says it is gone',
+      },
+    ],
+  },
+  metrics: ['cloudwatch:GetMetricData'],
+  eventSourceMappings: ['lambda:ListEventSourceMappings'],
 };

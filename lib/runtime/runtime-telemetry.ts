@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../contract';
 import type { TaskLogger } from './define-task';
 
 /** Metric names the runtime emits per task name (dimension `taskName`), in namespace `Bosun` by default. */
@@ -72,7 +73,7 @@ export function defaultRuntimeLogger(): Logger {
 /** The Powertools metrics the runtime uses when none is given: namespace from `POWERTOOLS_METRICS_NAMESPACE`, else `Bosun`. */
 export function defaultRuntimeMetrics(): Metrics {
   return new Metrics({
-    namespace: process.env['POWERTOOLS_METRICS_NAMESPACE'] ?? 'Bosun',
+    namespace: process.env['POWERTOOLS_METRICS_NAMESPACE'] ?? METRICS_NAMESPACE,
     serviceName: process.env['POWERTOOLS_SERVICE_NAME'] ?? 'bosun',
   });
 }

@@ -3,6 +3,7 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  CONSOLE_AWS_ACCESS,
   EnvVar,
   PRODUCER_AWS_ACCESS,
   QUEUE_MOVER_AWS_ACCESS,
@@ -300,6 +301,43 @@ export class PlatformStack extends Stack {
       Grant.addToPrincipal({ grantee, actions: [...STATUS_AWS_ACCESS.anyResource], resourceArns: ['*'] }),
       this.grantReadOutputs(grantee),
     ].reduce((all, grant) => all.combine(grant));
+  }
+
+  /**
+   * Grants an operator what `bosun console --aws` calls: exactly `CONSOLE_AWS_ACCESS` — queue depths of every task
+   * queue and DLQ and of the schedules' DLQ, each queue's event source mappings (paused or not), reading (and handing back) DLQ messages, `GetItem` on the task-state table, claim-checked payloads
+   * under their prefix, and the runtime's metrics (`cloudwatch:GetMetricData`, which has no resource-level
+   * permissions) — plus reading the routing document and this stack's outputs. With `allowActions`, also what its
+   * redrive and delete call: `grantRedrive`.
+   *
+   * @example
+   * platform.grantConsole(onCallRole, { allowActions: true });
+   */
+  public grantConsole(grantee: IGrantable, options: { readonly allowActions?: boolean } = {}): Grant {
+    const queues = this.taskQueues.map((queue) => queue.queue);
+    const dlqs = this.taskQueues.map((queue) => queue.deadLetterQueue);
+    const onQueues = (targets: readonly IQueue[], actions: readonly string[]): Grant => {
+      const grant = Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: targets.map((queue) => queue.queueArn) });
+      const keys = targets.flatMap((queue) => (queue.encryptionMasterKey === undefined ? [] : [queue.encryptionMasterKey]));
+      return keys.reduce((all, key) => all.combine(key.grantDecrypt(grantee)), grant);
+    };
+    if (Construct.isConstruct(grantee)) {
+      Validations.of(grantee).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `${[...CONSOLE_AWS_ACCESS.metrics, ...CONSOLE_AWS_ACCESS.eventSourceMappings].join(' and ')} support no resource-level permissions; the console only reads with them (the runtime's task metrics, whether each queue's consumers are paused).`,
+      });
+    }
+    const grants = [
+      onQueues([...queues, ...dlqs, this.schedules.deadLetterQueue], CONSOLE_AWS_ACCESS.queues),
+      onQueues(dlqs, CONSOLE_AWS_ACCESS.deadLetterQueues),
+      Grant.addToPrincipal({ grantee, actions: [...CONSOLE_AWS_ACCESS.taskStateTable.actions], resourceArns: [this.taskState.table.tableArn] }),
+      this.claimChecks.grantReadClaimChecks(grantee),
+      Grant.addToPrincipal({ grantee, actions: [...CONSOLE_AWS_ACCESS.metrics, ...CONSOLE_AWS_ACCESS.eventSourceMappings], resourceArns: ['*'] }),
+      this.routing.grantRead(grantee),
+      this.grantReadOutputs(grantee),
+      ...(options.allowActions === true ? [this.grantRedrive(grantee)] : []),
+    ];
+    return grants.reduce((all, grant) => all.combine(grant));
   }
 
   private grantMoveSource(grantee: IGrantable, source: IQueue): Grant {

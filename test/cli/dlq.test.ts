@@ -139,6 +139,27 @@ describe('bosun dlq', () => {
       expect(await getTaskState(platform, rejected.id)).toMatchObject({ status: 'dead', deadTaskName: 'demo.reject' });
     });
 
+    it('redrives only the messages of the chosen dead reason and sent time, through the same filter as the console', async () => {
+      const exhausted = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2R1', task: 'demo.flaky' });
+      const rejected = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2R2', task: 'demo.flaky' });
+      await putTaskState(platform, aDeadTask(exhausted));
+      await putTaskState(platform, aDeadTask(rejected));
+      const before = new Date(Date.now() - 1000).toISOString();
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, exhausted, { reason: 'attempts-exhausted', detail: 'failed', attempts: 3 });
+      await sendDeadMessage(platform, platform.queues.default.dlqUrl, rejected, { reason: 'non-retryable', detail: 'rejected', attempts: 1 });
+
+      const tooLate = await bosun(['dlq', 'redrive', 'default', '--until', before, '--data-dir', platform.dataDir, '--json']);
+      const byReason = await bosun(['dlq', 'redrive', 'default', '--reason', 'non-retryable', '--since', before, '--data-dir', platform.dataDir, '--json']);
+      const badTime = await bosun(['dlq', 'redrive', 'default', '--since', 'yesterday', '--data-dir', platform.dataDir]);
+
+      expect(JSON.parse(tooLate.stdout)).toMatchObject({ redriven: 0, skipped: 2 });
+      expect(JSON.parse(byReason.stdout)).toMatchObject({ redriven: 1, skipped: 1, stateReset: 1, failures: [] });
+      expect(await getTaskState(platform, rejected.id)).toMatchObject({ status: 'queued' });
+      expect(await getTaskState(platform, exhausted.id)).toMatchObject({ status: 'dead' });
+      expect(badTime.code).toBe(2);
+      expect(badTime.stderr).toContain('expected an ISO-8601 date-time with a zone, for example 2026-01-31T12:00:00Z (given "yesterday")');
+    });
+
     it('keeps the message in the DLQ and makes the state dead again when SQS refuses the send, and exits 1', async () => {
       const envelope = anEnvelope({ id: '01JD7X3Q4J8ZP7N3R5W6Y9K2C1' });
       await putTaskState(platform, aDeadTask(envelope));

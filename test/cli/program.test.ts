@@ -20,10 +20,10 @@ describe('bosun (argument parsing and exit codes)', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: bosun [options] [command]');
-    for (const command of ['publish', 'status', 'task', 'dlq', 'pause', 'resume', 'drain', 'move', 'flags', 'dev']) expect(result.stdout).toContain(command);
+    for (const command of ['publish', 'status', 'task', 'dlq', 'pause', 'resume', 'drain', 'move', 'flags', 'console', 'dev']) expect(result.stdout).toContain(command);
   });
 
-  it.each([['status'], ['task'], ['publish'], ['dlq', 'peek'], ['dlq', 'redrive'], ['flags', 'show'], ['flags', 'validate'], ['flags', 'explain'], ['pause'], ['resume'], ['drain'], ['move'], ['dev']])(
+  it.each([['status'], ['task'], ['publish'], ['dlq', 'peek'], ['dlq', 'redrive'], ['flags', 'show'], ['flags', 'validate'], ['flags', 'explain'], ['pause'], ['resume'], ['drain'], ['move'], ['console'], ['dev']])(
     'has --help on %s %s',
     async (...command) => {
       const result = await bosun([...command.filter((part) => part !== undefined), '--help']);

@@ -42,6 +42,8 @@ describe('npm start and bosun dev', () => {
     '--schedule-speed', '60',
     '--force-synth',
     '--no-iam',
+    '--no-console',
+    '--console-port', '5000',
   ];
 
   it('accept the same flags and run the platform with the same options', async () => {
@@ -61,6 +63,8 @@ describe('npm start and bosun dev', () => {
       scheduleSpeed: 60,
       forceSynth: true,
       iam: false,
+      console: false,
+      consolePort: 5000,
     });
     expect(await devOptions(argv)).toEqual({ ...fromStart, dataDir: path.resolve('tmp/local') });
   });
@@ -88,6 +92,7 @@ describe('npm start and bosun dev', () => {
       value,
       `--schedule-speed must be a number greater than 0 and at most 86400, such as 60 for a minute of schedule time per second (given ${value})`,
     ]),
+    ['--console-port', 'http', '--console-port must be an integer between 0 and 65535 (given http)'],
   ])('refuse %s %s with the same message, and bosun dev exits 2', async (flag, value, message) => {
     expect(stderrOf(() => parseLocalPlatformArgs([flag, value]))).toContain(message);
 

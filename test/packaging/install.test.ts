@@ -101,6 +101,12 @@ describe('bosun installed into a service', () => {
         'dist/local/dynamodb-local-loopback.java',
         'dist/local/sqs-limits.mjs',
         'dist/local/sqs-query-protocol.js',
+        'dist/console/web/assets.js',
+        'dist/console/web/console-assets.json',
+        'dist/console/web/index.html',
+        'dist/console/web/app.js',
+        'dist/console/web/app.css',
+        'dist/console/web/favicon.svg',
       ]),
     );
     expect(packedFiles.filter((file) => /^(test|bench|scratch)\/|\.map$|(?<!\.d)\.ts$/.test(file))).toEqual([]);
@@ -111,6 +117,19 @@ describe('bosun installed into a service', () => {
     expect(existsSync(path.join(service, 'node_modules/constructs'))).toBe(false);
     expect(existsSync(path.join(service, 'node_modules/esbuild'))).toBe(false);
     expect(existsSync(path.join(service, 'node_modules/@middy'))).toBe(false);
+  });
+
+  it("serves the console's prebuilt web app, with neither esbuild nor Preact installed", () => {
+    const assets = path.join(service, 'node_modules', 'bosun', 'dist', 'console', 'web', 'assets.js');
+    const script = `require(${JSON.stringify(assets)}).loadConsoleAssets().then((files) => console.log(JSON.stringify([...files].map(([file, { contentType, body }]) => [file, contentType, body.length > 0]))))`;
+
+    expect(JSON.parse(run('node', ['-e', script], service))).toEqual([
+      ['/app.js', 'text/javascript; charset=utf-8', true],
+      ['/app.css', 'text/css; charset=utf-8', true],
+      ['/', 'text/html; charset=utf-8', true],
+      ['/favicon.svg', 'image/svg+xml', true],
+    ]);
+    expect(existsSync(path.join(service, 'node_modules/preact'))).toBe(false);
   });
 
   it('imports bosun/sdk and bosun/tasks from CommonJS', async () => {
