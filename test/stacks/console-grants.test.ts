@@ -77,9 +77,9 @@ describe('PlatformStack.grantConsole', () => {
     for (const write of ['sqs:DeleteMessage', 'sqs:SendMessage', 'dynamodb:UpdateItem', 's3:PutObject', 's3:DeleteObject']) expect(actions).not.toContain(write);
   });
 
-  it("with allowActions adds bosun dlq redrive's access: the move engine's source actions on every DLQ, and publishing", () => {
+  it("with allowActions adds bosun dlq redrive's access: the move engine's source actions on every DLQ (the schedules' too), and publishing", () => {
     const { platform, allowed, idOf } = console({ allowActions: true });
-    const dlqs = platform.taskQueues.map((q) => idOf(q.deadLetterQueue));
+    const dlqs = [...platform.taskQueues.map((q) => idOf(q.deadLetterQueue)), idOf(platform.schedules.deadLetterQueue)];
 
     for (const action of QUEUE_MOVER_AWS_ACCESS.source) expect(allowed(action)).toEqual(expect.arrayContaining(dlqs));
     expect(allowed('sqs:DeleteMessage')).toEqual([...dlqs].sort());
