@@ -6,7 +6,7 @@ import type { Platform } from '../../cli/platform';
 import { type ConsoleEventName, type ConsoleEvents, OVERVIEW_EVENT_INTERVAL_SECONDS, type OverviewResponse, TOKEN_QUERY_PARAMETER } from './api-types';
 import { ConsoleApi } from './console-api';
 import { ConsoleApiError, toConsoleApiError } from './errors';
-import { CONSOLE_HOST, SECURITY_HEADERS, checkRequest, createConsoleToken } from './security';
+import { CONSOLE_HOST, SECURITY_HEADERS, checkRequest, createConsoleToken, pageCookie } from './security';
 import type { ConsoleAssets } from '../web/assets';
 import { fallbackAssets } from './fallback-page';
 
@@ -212,7 +212,10 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (asset === undefined || request.method === 'POST') {
         throw new ConsoleApiError(404, 'not-found', `no page ${url.pathname} (the console's pages are under / and its API under /api/)`);
       }
-      const body = asset.contentType.startsWith('text/html') ? Buffer.from(withTokenInAssetUrls(asset.body.toString('utf8'), token)) : asset.body;
+      const page = asset.contentType.startsWith('text/html');
+      // The page sets the cookie a reload fetches it with: the app has moved the token out of the address bar.
+      if (page) response.setHeader('Set-Cookie', pageCookie(port, token));
+      const body = page ? Buffer.from(withTokenInAssetUrls(asset.body.toString('utf8'), token)) : asset.body;
       send(response, 200, asset.contentType, body, head);
     } catch (error) {
       const answer = toConsoleApiError(error);

@@ -53,10 +53,45 @@ function shown(value: string): string {
 }
 
 /**
+ * Name of the cookie that lets a reload fetch the page and its files: `bosun_console_<port>` (cookies are per host, not
+ * per port, so two consoles on one machine keep theirs apart).
+ *
+ * @example
+ * const name = pageCookieName(4312); // 'bosun_console_4312'
+ */
+export function pageCookieName(port: number): string {
+  return `bosun_console_${port}`;
+}
+
+/**
+ * The `Set-Cookie` value the page is served with: the token, `HttpOnly` (no script reads it), `SameSite=Strict` (no
+ * other site's request carries it), for the page and its files only — the API never accepts it, so it cannot stand in
+ * for the header a cross-site request could not set.
+ *
+ * @example
+ * response.setHeader('Set-Cookie', pageCookie(port, token));
+ */
+export function pageCookie(port: number, token: string): string {
+  return `${pageCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
+
+/** The page cookie's token, for a GET or HEAD of the page or its files; never for the API. */
+function pageCookieToken(request: IncomingMessage, url: URL, port: number): string | undefined {
+  if (url.pathname.startsWith('/api/') || (request.method !== 'GET' && request.method !== 'HEAD')) return undefined;
+  const prefix = `${pageCookieName(port)}=`;
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const cookie = part.trim();
+    if (cookie.startsWith(prefix)) return cookie.slice(prefix.length);
+  }
+  return undefined;
+}
+
+/**
  * Checks a request before anything else reads it:
  * - the `Host` header names the console's own address and port (a DNS-rebinding page sends its own host name);
  * - an `Origin`, when the browser sends one, is the console's own (no cross-site requests);
- * - the token, from the `X-Bosun-Token` header or the `token` query parameter, is the console's;
+ * - the token, from the `X-Bosun-Token` header or the `token` query parameter (or, for the page and its files only,
+ *   the page cookie a reload sends), is the console's;
  * - a POST has `Content-Type: application/json` (a cross-site form cannot send it without a preflight).
  * The token is never echoed in an error.
  *
@@ -82,7 +117,8 @@ export function checkRequest(request: IncomingMessage, url: URL, expected: { rea
     }
   }
   const header = request.headers[TOKEN_HEADER.toLowerCase()];
-  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get(TOKEN_QUERY_PARAMETER) ?? undefined;
+  const given =
+    (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get(TOKEN_QUERY_PARAMETER) ?? pageCookieToken(request, url, expected.port);
   if (given === undefined || given === '') {
     throw new ConsoleApiError(
       403,

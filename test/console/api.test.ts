@@ -200,6 +200,25 @@ describe('the console API against the local platform', () => {
       expect(page.headers['content-security-policy']).toContain("default-src 'self'");
     });
 
+    it('sets an HttpOnly, SameSite=Strict cookie with the page, which a reload of the page and its files may use but the API never accepts', async () => {
+      const page = await call(server, 'GET', `/?token=${server.token}`, { token: null });
+      const cookie = `bosun_console_${server.port}=${server.token}`;
+      const reload = await call(server, 'GET', '/', { token: null, headers: { Cookie: cookie } });
+      const script = await call(server, 'GET', '/app.js', { token: null, headers: { Cookie: cookie } });
+      const api = await call<ApiErrorBody>(server, 'GET', '/api/platform', { token: null, headers: { Cookie: cookie } });
+      const wrong = await call(server, 'GET', '/', { token: null, headers: { Cookie: `bosun_console_${server.port}=not-the-token` } });
+      const otherPort = await call(server, 'GET', '/', { token: null, headers: { Cookie: `bosun_console_1=${server.token}` } });
+
+      expect(page.headers['set-cookie']).toEqual([`${cookie}; HttpOnly; SameSite=Strict; Path=/`]);
+      expect(reload.status).toBe(200);
+      expect(reload.text).toContain(`src="/app.js?token=${server.token}"`);
+      expect(script.status).toBe(200);
+      expect(api.status).toBe(403);
+      expect(api.json().error.message).toMatch(/token is missing/);
+      expect(wrong.status).toBe(403);
+      expect(otherPort.status).toBe(403);
+    });
+
     it("adds the token to the page's references to the app's files, which need it too", async () => {
       const page = await call(server, 'GET', `/?token=${server.token}`, { token: null });
       const script = await call(server, 'GET', `/app.js?token=${server.token}`, { token: null });

@@ -152,6 +152,9 @@ describe('the console in a browser, on the local platform', () => {
     const rows = await page.locator('table.queues tbody th[scope=row]').allTextContents();
     expect(rows.sort()).toEqual([...queueNames].sort());
     expect(page.url()).not.toContain('token=');
+    // A reload finds the page by its cookie and the token in the tab's sessionStorage.
+    await page.reload();
+    await page.getByRole('table', { name: 'Queues and their dead-letter queues' }).waitFor();
     await page.locator('.live.live').waitFor({ timeout: 15_000 });
     await demo;
     await until('succeeded tasks in the chart', () => page.locator('[data-outcome=succeeded]').textContent(), (count) => Number(count) > 0);
