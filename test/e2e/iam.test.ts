@@ -69,7 +69,7 @@ async function waitForStatus(taskId: string, statuses: readonly string[], timeou
 describe('IAM on the local platform, with a grant removed from the construct', () => {
   // The runtime records a task whose result cannot be stored as succeeded without it (executor.ts: the handler's side
   // effects already happened, so running it again would be worse); what fails is the write of the result, as in AWS.
-  it('denies the write of a large result its role may not write: AccessDenied in the function log, no result stored', async () => {
+  it('denies the write of a large result its role may not write: AccessDenied in the function log and in the task state, no result stored', async () => {
     const rows = Array.from({ length: 400 }, (_, index) => ({ index, text: 'r'.repeat(100) }));
     const bucket = platform.description.outputs[StackOutput.BUCKET_NAME]!;
     const { taskId } = await client.publish('report.render', { title: 'Large result', rows, includeRows: true });
@@ -86,13 +86,15 @@ describe('IAM on the local platform, with a grant removed from the construct', (
     const resultError = functionLog
       .split('\n')
       .filter((line) => line.includes(taskId))
-      .map((line) => JSON.parse(line) as { message: string; error?: { type: string; message: string } })
+      .map((line) => JSON.parse(line) as { message: string; reason?: string })
       .find((entry) => entry.message.startsWith('the result could not be stored'));
+    const key = `task-results/${taskId}.json`;
 
-    expect(resultError?.error).toEqual({
-      type: 'AccessDenied',
-      message: expect.stringContaining(`is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::${bucket}/task-results/${taskId}.json`),
-    });
+    expect(resultError?.reason).toMatch(
+      new RegExp(`could not be written to s3://${bucket}/${key} \\(AccessDenied: .*is not authorized to perform: s3:PutObject on resource: arn:aws:s3:::${bucket}/${key}`),
+    );
+    expect(item.status).toBe('succeeded');
+    expect(item.resultNotStored).toEqual({ reason: resultError?.reason });
     expect(denials).toContainEqual(
       expect.objectContaining({
         action: 's3:PutObject',
