@@ -3,12 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { celeryDestination } from '../../lib/aws/destinations';
-import { type RoutingDocument, StackOutput, type TaskStateItem } from '../../lib/contract';
+import { type RoutingDocument, StackOutput, type TaskStateItem, queueOutputKey } from '../../lib/contract';
 import { taskClientOptionsFromPlatform } from '../../lib/sdk/platform-options';
 import { createTaskClient, type TaskClient } from '../../lib/sdk/task-client';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
 import { type RunningLocalPlatform, startLocalPlatform } from '../../local/local-platform';
-import { type CeleryWorker, startCeleryWorker } from '../support/celery/celery-harness';
+import { type CeleryWorker, runCeleryProducer, startCeleryWorker } from '../support/celery/celery-harness';
 import { E2E_CELERY_QUEUE } from './fixtures/app-with-celery-queue';
 import { E2E_CELERY_TASKS } from './fixtures/celery-consumer';
 
@@ -122,5 +122,18 @@ describe('the Celery queue on the local platform', () => {
     expect((await waitForStatus(back.taskId, ['succeeded'])).status).toBe('succeeded');
     expect(worker.runs().map((run) => run.id).filter((id) => [queued.taskId, direct.taskId, back.taskId].includes(id))).toHaveLength(2);
     expect(platform.iam?.denials()).toBe(0);
+  });
+
+  it("runs a Celery producer's delay() sent to the Bosun queue in Bosun (the consumer's Celery intake), under its Celery id", async () => {
+    const defaultQueueUrl = platform.description.outputs[queueOutputKey('default', StackOutput.QUEUE_URL_SUFFIX)]!;
+    const [id] = await runCeleryProducer({
+      platform: platform.description,
+      queueName: defaultQueueUrl.slice(defaultQueueUrl.lastIndexOf('/') + 1),
+      sends: [{ task: 'tasks.greet', args: ['ada@example.com'], kwargs: { subject: 'From Celery' }, delay: true }],
+    });
+
+    const item = await waitForStatus(id!, ['succeeded']);
+    expect(item).toMatchObject({ taskName: 'email.send', status: 'succeeded' });
+    expect(worker.runs().filter((run) => run.id === id)).toHaveLength(0);
   });
 });
