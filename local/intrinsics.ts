@@ -52,6 +52,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  */
 export class IntrinsicResolver {
   private readonly values = new Map<string, LocalResourceValues>();
+  private readonly substitutes = new Map<string, string>();
 
   public constructor(
     private readonly template: CfnTemplate,
@@ -61,6 +62,15 @@ export class IntrinsicResolver {
   /** Records what a created local resource resolves to. */
   public register(logicalId: string, values: LocalResourceValues): void {
     this.values.set(logicalId, values);
+  }
+
+  /**
+   * Makes every intrinsic that resolves to exactly `awsValue` resolve to `localValue` instead: a resource the stack
+   * imports rather than owns (such as the Celery queue, whose URL the template builds with `Fn::Join`) has no logical
+   * id to register, only the AWS value the template computes for it.
+   */
+  public substitute(awsValue: string, localValue: string): void {
+    this.substitutes.set(awsValue, localValue);
   }
 
   /** Resolves every intrinsic in `value`; `path` names where it is, for error messages. */
@@ -73,7 +83,8 @@ export class IntrinsicResolver {
     if (keys.length === 1) {
       const key = keys[0]!;
       if (key === 'Ref' || key.startsWith('Fn::') || key === 'Condition') {
-        return this.intrinsic(key, value[key], `${path}.${key}`);
+        const resolved = this.intrinsic(key, value[key], `${path}.${key}`);
+        return typeof resolved === 'string' ? (this.substitutes.get(resolved) ?? resolved) : resolved;
       }
     }
     const result: Record<string, Json> = {};

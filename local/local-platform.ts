@@ -26,7 +26,7 @@ import { startLocalIam } from './iam/local-iam';
 import { IntrinsicResolver, LOCAL_ACCOUNT_ID } from './intrinsics';
 import { type LocalMapping, LocalLambdaApi, mappingUuid } from './lambda-api';
 import { LocalFunction } from './local-function';
-import { createLocalResources, type LocalQueue } from './local-resources';
+import { createImportedCeleryQueue, createLocalResources, type ImportedLocalQueue, type LocalQueue } from './local-resources';
 import { type LocalScheduleClock, LocalScheduler } from './local-scheduler';
 import { type PlatformTemplate, readPlatformTemplate } from './platform-template';
 import { synthesizeApp } from './synthesize';
@@ -127,6 +127,11 @@ export interface RunningLocalPlatform {
   readonly inForceRoutingFile: string;
   /** Queues by logical id. */
   readonly queues: ReadonlyMap<string, LocalQueue>;
+  /**
+   * The Celery worker's queue the platform definition names (`celeryQueue`), created in the local SQS: the stack only
+   * imports it. `BOSUN_CELERY_QUEUE_URL` and the `CeleryQueueUrl` output hold its local URL. @default - none named
+   */
+  readonly celeryQueue?: ImportedLocalQueue;
   readonly consumers: readonly LocalConsumer[];
   /** EventBridge Scheduler's stand-in: the template's schedules and those the SDK creates (see `LocalScheduler`). */
   readonly scheduler: LocalScheduler;
@@ -279,6 +284,8 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       ...(options.visibilityTimeoutSeconds === undefined ? {} : { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }),
     });
     log(`created ${queues.size} queues, ${platform.buckets.length} buckets, ${platform.tables.length} tables`);
+    const celeryQueue = await createImportedCeleryQueue(platform, { sqs, resolver, region, accountId: LOCAL_ACCOUNT_ID });
+    if (celeryQueue !== undefined) log(`created the Celery queue ${celeryQueue.queueName} (imported by the stack): ${celeryQueue.url}`);
 
     const denialLogFile = path.join(dataDir, IAM_DENIAL_LOG);
     fs.rmSync(denialLogFile, { force: true });
@@ -516,6 +523,7 @@ async function startLocked(options: LocalPlatformOptions, { log, projectRoot, da
       routingFile,
       inForceRoutingFile: routingWatch.inForceFile,
       queues,
+      ...(celeryQueue === undefined ? {} : { celeryQueue }),
       consumers,
       scheduler,
       clientEnvironment,

@@ -1,6 +1,8 @@
 import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { StackOutput } from '../lib/contract';
+import { LocalTemplateError } from './errors';
 import type { IntrinsicResolver } from './intrinsics';
 import type { PlatformTemplate } from './platform-template';
 
@@ -133,4 +135,45 @@ export async function createLocalResources(
     });
   }
   return queues;
+}
+
+/** A queue the stack imports (names) rather than owns, created locally as it would already exist in AWS. */
+export interface ImportedLocalQueue {
+  readonly queueName: string;
+  /** Its local URL, which the template's AWS URL of it now resolves to. */
+  readonly url: string;
+  readonly arn: string;
+}
+
+/** `https://sqs.<region>.<suffix>/<account>/<name>`: the URL CDK builds for an imported queue (`Queue.fromQueueArn`). */
+const AWS_QUEUE_URL = /^https:\/\/sqs\.[a-z0-9-]+\.[a-z0-9.]+\/(\d{12})\/([A-Za-z0-9_-]{1,80})$/;
+
+/**
+ * Creates the Celery worker's queue a platform names (`PlatformDefinition.celeryQueue`), read from the template's
+ * `CeleryQueueUrl` output: the stack imports that queue, so in AWS it already exists, and locally nothing else would
+ * create it. From then on the template's AWS URL of the queue (in `BOSUN_CELERY_QUEUE_URL` and the output) resolves
+ * to the local one; its ARN is the same in both, so the consumers' grants on it apply unchanged. Returns `undefined`
+ * when the platform names no Celery queue.
+ *
+ * @example
+ * const celeryQueue = await createImportedCeleryQueue(platformTemplate, { sqs, resolver, region, accountId });
+ */
+export async function createImportedCeleryQueue(
+  platform: PlatformTemplate,
+  options: Pick<CreateLocalResourcesOptions, 'sqs' | 'resolver' | 'region' | 'accountId'>,
+): Promise<ImportedLocalQueue | undefined> {
+  const output = platform.outputs[StackOutput.CELERY_QUEUE_URL];
+  if (output === undefined) return undefined;
+  const where = `Outputs.${StackOutput.CELERY_QUEUE_URL}.Value`;
+  const awsUrl = options.resolver.resolveString(output, where);
+  const match = AWS_QUEUE_URL.exec(awsUrl);
+  if (match === null) {
+    throw new LocalTemplateError(where, `must resolve to an SQS queue URL https://sqs.<region>.amazonaws.com/<account>/<name> (resolved to "${awsUrl}")`);
+  }
+  const queueName = match[2]!;
+  const { QueueUrl } = await options.sqs.send(new CreateQueueCommand({ QueueName: queueName }));
+  const url = QueueUrl!;
+  const { Attributes } = await options.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  options.resolver.substitute(awsUrl, url);
+  return { queueName, url, arn: Attributes?.QueueArn ?? `arn:aws:sqs:${options.region}:${options.accountId}:${queueName}` };
 }
