@@ -1,4 +1,5 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   DEFAULT_MOVE_CONCURRENCY,
@@ -47,6 +48,7 @@ import { CliUsageError } from './errors';
 import { formatDuration, renderJson, startProgress } from './output';
 import { type Platform, findQueue } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
+import { schedulerClientFor } from './schedules';
 
 /**
  * Default seconds `bosun move` hides a message it leaves in the source: longer than the engine's 300 s, so a move of
@@ -371,20 +373,25 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
   const wanted = Object.entries(options.attributes ?? {});
 
   let client: TaskClient | undefined;
+  let scheduler: SchedulerClient | undefined;
   const wrapper = (): TaskClient => {
-    client ??= createTaskClient(
-      taskClientOptionsFromOutputs(platform.outputs, {
-        clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
-        region: platform.region,
-        // Every wrapped task goes to the destination the operator named, whatever the routing flags say.
-        routing: { current: () => Promise.resolve(defaultRoutingDocument(destination.name)) },
-        // Not the SDK's default JSON logger, which writes to standard output (where --json goes).
-        logger: {
-          info: () => undefined,
-          warn: (message, fields) => options.warn?.(`warning: ${message}${fields?.['taskId'] === undefined ? '' : ` (task ${String(fields['taskId'])})`}\n`),
-        },
-      }),
-    );
+    if (client !== undefined) return client;
+    const fromOutputs = taskClientOptionsFromOutputs(platform.outputs, {
+      clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
+      region: platform.region,
+      // Every wrapped task goes to the destination the operator named, whatever the routing flags say.
+      routing: { current: () => Promise.resolve(defaultRoutingDocument(destination.name)) },
+      // Not the SDK's default JSON logger, which writes to standard output (where --json goes).
+      logger: {
+        info: () => undefined,
+        warn: (message, fields) => options.warn?.(`warning: ${message}${fields?.['taskId'] === undefined ? '' : ` (task ${String(fields['taskId'])})`}\n`),
+      },
+    });
+    // Far ETAs of wrapped tasks go on one-time schedules, as `bosun publish` puts them (the local scheduler, or
+    // EventBridge Scheduler with --aws), not on SQS hop chains.
+    const eta = fromOutputs.etaSchedules;
+    scheduler = eta !== undefined && (platform.target === 'aws' || platform.endpoints?.scheduler !== undefined) ? schedulerClientFor(platform) : undefined;
+    client = createTaskClient({ ...fromOutputs, ...(eta === undefined || scheduler === undefined ? {} : { etaSchedules: { ...eta, client: scheduler } }) });
     return client;
   };
 
@@ -598,7 +605,7 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
     ...(options.max === undefined ? {} : { max: options.max }),
     ...(options.now === undefined ? {} : { now: options.now }),
     onProgress: (event) => options.onProgress?.(event.kind === 'start' ? event : { kind: 'batch', handled: event.handled }),
-  });
+  }).finally(() => scheduler?.destroy());
   const failedByReason: Record<string, number> = {};
   for (const failure of run.failures) failedByReason[failure.reason] = (failedByReason[failure.reason] ?? 0) + 1;
   const moved = run.moved;

@@ -1,4 +1,5 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import * as path from 'node:path';
 import {
   StackOutput,
@@ -9,6 +10,7 @@ import {
   periodicScheduleGroupName,
 } from '../../lib/contract';
 import { LOCAL_CREDENTIALS } from '../../local/emulators';
+import { dedupTaskId } from '../../lib/sdk';
 import { AwsCallFailedError, PublishOutcomeUnknownError } from '../../lib/sdk/errors';
 import { taskClientOptionsFromPlatform } from '../../lib/sdk/platform-options';
 import { type TaskClient, createTaskClient } from '../../lib/sdk/task-client';
@@ -185,6 +187,25 @@ describe('far ETAs through one-time schedules on the local platform', () => {
     expect(cancelled.code).toBe(0);
     expect(cancelled.stdout).toMatch(/its one-time schedule was deleted\n$/);
     expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeUndefined();
+  });
+
+  it('bosun move --wrap-as puts a far ETA on a one-time schedule too, as a publish does, not on an SQS hop chain', async () => {
+    const sqs = new SQSClient({ region: platform.description.region, credentials: LOCAL_CREDENTIALS, endpoint: platform.description.endpoints.sqs });
+    try {
+      const { QueueUrl: source } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-move-far-eta-source' }));
+      const eta = new Date(Date.now() + 2 * 24 * 3600 * 1000).toISOString();
+      const sent = await sqs.send(new SendMessageCommand({ QueueUrl: source, MessageBody: JSON.stringify({ to: 'ada@example.com', subject: 'later', eta }) }));
+
+      const moved = await bosun(['move', source!, '--to', 'default', '--wrap-as', 'email.send', '--eta-field', 'eta', '--json', '--data-dir', DATA_DIR]);
+
+      expect(moved.code).toBe(0);
+      expect(JSON.parse(moved.stdout)).toMatchObject({ moved: 1, wrapped: 1, scheduled: 1, failed: 0 });
+      const taskId = dedupTaskId('email.send', `move:${sent.MessageId!}`);
+      expect(await client.getTask(taskId)).toMatchObject({ status: 'scheduled', eta });
+      expect(platform.scheduler.get(ETA_GROUP, etaScheduleName(taskId))).toBeDefined();
+    } finally {
+      sqs.destroy();
+    }
   });
 
   it('keeps near ETAs on SQS delays: no schedule for an ETA within one hop', async () => {
