@@ -61,9 +61,10 @@ describe('bosun installed into a service', () => {
   let platform: RunningLocalPlatform | undefined;
 
   beforeAll(async () => {
+    // Checked before the platform starts: a platform started by a failed beforeAll is never stopped and keeps jest alive.
+    if (!existsSync(path.join(root, 'dist/lib/sdk/index.js'))) throw new Error('dist/ is missing: run `npm ci` or `npm run build` first');
     // The local platform a developer runs from this repository (`npm start`), with short timeouts.
     const starting = startLocalPlatform({ projectRoot: root, dataDir, visibilityTimeoutSeconds: 2, maxConcurrency: 2, functionTimeoutSeconds: 20 });
-    if (!existsSync(path.join(root, 'dist/lib/sdk/index.js'))) throw new Error('dist/ is missing: run `npm ci` or `npm run build` first');
     work = await mkdtemp(path.join(tmpdir(), 'bosun-pack-'));
     const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root)) as {
       filename: string;
