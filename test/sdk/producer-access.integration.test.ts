@@ -1,5 +1,6 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { LOCAL_CREDENTIALS, PRODUCER_AWS_ACCESS, type RoutingDocument } from '../../lib/contract';
+import { celeryDestination } from '../../lib/aws/destinations';
 import { staticRoutingSource } from '../../lib/aws/routing-sources';
 import { createTaskClient, type TaskClientOptions } from '../../lib/sdk/task-client';
 import { LocalScheduler } from '../../local/local-scheduler';
@@ -65,18 +66,11 @@ const recordCalls = (service: string, client: { middlewareStack: unknown }): voi
     { step: 'initialize', name: 'recordProducerCalls' },
   );
 };
-for (const [service, client] of Object.entries({ sqs: recorded.sqs, s3: recorded.s3, dynamodb: recorded.dynamodb })) {
-  (client.middlewareStack as { add: (m: unknown, o: unknown) => void }).add(
-    (next: (args: { input: object }) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: object }) => {
-      calls.push(...iamActions(service, context.commandName ?? '', args.input as Record<string, unknown>));
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordProducerCalls' },
-  );
-}
+for (const [service, client] of Object.entries({ sqs: recorded.sqs, s3: recorded.s3, dynamodb: recorded.dynamodb })) recordCalls(service, client);
 
 let defaultQueue: string;
 let legacyQueue: string;
+let celeryQueue: string;
 let table: string;
 let bucket: string;
 
@@ -96,9 +90,10 @@ const routeTo = (destination: string) =>
   staticRoutingSource({ version: 1, defaultDestination: destination, rules: [] } as RoutingDocument);
 
 beforeAll(async () => {
-  [defaultQueue, legacyQueue, table, bucket] = await Promise.all([
+  [defaultQueue, legacyQueue, celeryQueue, table, bucket] = await Promise.all([
     createQueue(raw.sqs, 'producer-default'),
     createQueue(raw.sqs, 'producer-legacy'),
+    createQueue(raw.sqs, 'producer-celery'),
     createTable(raw.dynamodb, 'producer-tasks'),
     createBucket(raw.s3, 'producer-claims'),
   ]);
@@ -109,9 +104,9 @@ beforeAll(async () => {
   const bosun = client({
     etaSchedules: { client: scheduler, groupName: ETA_GROUP, roleArn: ETA_ROLE, queueArns: { default: defaultArn }, thresholdSeconds: 3_600 },
   });
-  // Every kind of publish: plain, claim-checked, dedup-gated (and its duplicate), far ETA, batches with and without
-  // records, a hand-over to the legacy queue (with and without a dedup gate), a cancel, a state read, and a publish SQS refuses
-  // (its record and upload undone).
+  // Every kind of publish: plain, claim-checked, dedup-gated (and its duplicate), far ETA (alone and in a batch),
+  // batches with and without records, a hand-over to the legacy queue (with and without a dedup gate) and to a Celery
+  // worker's queue, a cancel, a state read, and a publish SQS refuses (its record and upload undone).
   await bosun.publish('access.plain', { n: 1 });
   await bosun.publish('access.big', payloadOfBytes(300 * 1024));
   await bosun.publish('access.gated', { n: 2 }, { dedupKey: 'gate-1' });
@@ -121,10 +116,16 @@ beforeAll(async () => {
     { task: 'access.plain', payload: { n: 3 } },
     { task: 'access.gated', payload: { n: 4 }, options: { dedupKey: 'gate-2' } },
     { task: 'access.gated', payload: { n: 5 }, options: { dedupKey: 'gate-3' } },
+    { task: 'access.later', payload: {}, options: { eta: new Date(Date.now() + 3 * 3_600_000) } },
   ]);
   const legacy = client({ routing: routeTo('legacy') });
   await legacy.publish('access.handed', { n: 6 });
   await legacy.publish('access.handed', { n: 7 }, { dedupKey: 'gate-4' });
+  const celery = client({
+    routing: routeTo('celery'),
+    destinations: [celeryDestination({ name: 'celery', queueUrl: celeryQueue, sqs: recorded.sqs, tasks: [{ task: 'access.handed', celeryTask: 'app.handed' }] })],
+  });
+  await celery.publish('access.handed', { n: 8 });
   const nearer = await bosun.publish('access.sooner', {}, { eta: new Date(Date.now() + 1_800_000) });
   await bosun.cancel(far.taskId);
   await bosun.cancel(nearer.taskId);
@@ -134,7 +135,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([deleteQueue(raw.sqs, defaultQueue), deleteQueue(raw.sqs, legacyQueue)]);
+  await Promise.all([deleteQueue(raw.sqs, defaultQueue), deleteQueue(raw.sqs, legacyQueue), deleteQueue(raw.sqs, celeryQueue)]);
   await deleteTable(raw.dynamodb, table);
   await emptyAndDeleteBucket(raw.s3, bucket);
   for (const c of [recorded.sqs, recorded.s3, recorded.dynamodb, raw.sqs, raw.s3, raw.dynamodb, scheduler]) c?.destroy();
@@ -158,16 +159,18 @@ describe('the AWS calls of the producer SDK', () => {
     for (const grant of granted) expect(s3.some((call) => call.action === grant.action)).toBe(true);
   });
 
-  it('send only to task queues and the legacy queue, with the granted actions, and to both', () => {
+  it('send only to task queues, the legacy queue and the Celery queue, with the granted actions, and to each', () => {
     const allowed: Record<string, readonly string[]> = {
       [defaultQueue]: PRODUCER_AWS_ACCESS.queues.taskQueues,
       [`${defaultQueue}-missing`]: PRODUCER_AWS_ACCESS.queues.taskQueues,
       [legacyQueue]: PRODUCER_AWS_ACCESS.queues.legacyQueue,
+      [celeryQueue]: PRODUCER_AWS_ACCESS.queues.celeryQueue,
     };
     const sqs = calls.filter((call) => call.action.startsWith('sqs:'));
     for (const call of sqs) expect({ call, allowed: allowed[call.target]?.includes(call.action) ?? false }).toEqual({ call, allowed: true });
     expect(sqs.some((call) => call.target === defaultQueue)).toBe(true);
     expect(sqs.some((call) => call.target === legacyQueue)).toBe(true);
+    expect(sqs.some((call) => call.target === celeryQueue)).toBe(true);
   });
 });
 
@@ -177,12 +180,14 @@ describe('the EventBridge Scheduler calls of the producer SDK (far ETAs)', () =>
     expect([...new Set(scheduling.map((call) => call.action))].sort()).toEqual([...PRODUCER_AWS_ACCESS.etaSchedules.actions].sort());
     expect(scheduling.every((call) => call.target.startsWith(`${ETA_GROUP}/eta.`))).toBe(true);
     const passes = calls.filter((call) => call.action.startsWith('iam:'));
-    expect(passes.map((call) => call.action)).toEqual([...PRODUCER_AWS_ACCESS.etaSchedules.passRole]);
-    expect(passes.map((call) => call.target)).toEqual([ETA_ROLE]);
+    // One PassRole per created schedule, each of the ETA role only.
+    expect([...new Set(passes.map((call) => call.action))]).toEqual([...PRODUCER_AWS_ACCESS.etaSchedules.passRole]);
+    expect([...new Set(passes.map((call) => call.target))]).toEqual([ETA_ROLE]);
+    expect(passes).toHaveLength(calls.filter((call) => call.action === 'scheduler:CreateSchedule').length);
   });
 
-  it('schedule only ETAs beyond the threshold: the 30-minute ETA went by SQS, the 2-hour one by a schedule', () => {
+  it('schedule only ETAs beyond the threshold: the 30-minute ETA went by SQS, the 2-hour one and the 3-hour one of the batch by a schedule', () => {
     const creates = calls.filter((call) => call.action === 'scheduler:CreateSchedule');
-    expect(creates).toHaveLength(1);
+    expect(creates).toHaveLength(2);
   });
 });
