@@ -9,6 +9,7 @@ import {
   evaluateRoute,
 } from '../lib/contract';
 import {
+  type AppConfigRoutingSource,
   RoutingDocumentInvalidError,
   type RoutingDocumentProblem,
   appConfigRoutingSource,
@@ -46,24 +47,55 @@ async function readDocumentFile(file: string): Promise<LoadedRoutingDocument> {
 }
 
 /**
+ * The AppConfig routing source of a deployed platform (one AppConfigData session), or undefined when the platform
+ * reads its routing from a file or has no AppConfig profile. A long-lived caller (the console) creates it once and
+ * passes it to {@link loadRoutingDocument} and {@link explainRoute}, so it polls within AppConfig's interval on one
+ * session instead of opening a session per request.
+ *
+ * @example
+ * const appConfig = appConfigRoutingSourceFor(platform, clients);
+ * const loaded = await loadRoutingDocument(platform, clients, { appConfig });
+ */
+export function appConfigRoutingSourceFor(
+  platform: Platform,
+  clients: CliClients,
+  options: { readonly now?: () => number } = {},
+): AppConfigRoutingSource | undefined {
+  if (platform.routingFile !== undefined || platform.appConfig === undefined) return undefined;
+  return appConfigRoutingSource({
+    client: clients.appConfigData,
+    ...platform.appConfig,
+    defaultQueue: platform.queues[0]?.name ?? 'default',
+    logger: { info: () => undefined, warn: () => undefined },
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+}
+
+/** Options of {@link loadRoutingDocument} and {@link explainRoute}. */
+export interface LoadRoutingOptions {
+  /**
+   * A long-lived AppConfig source ({@link appConfigRoutingSourceFor}) to read through, at most once per poll
+   * interval. @default - a new session, polled now (a one-shot CLI command)
+   */
+  readonly appConfig?: AppConfigRoutingSource;
+}
+
+/**
  * Reads the platform's current routing document: the routing file of the local platform, the AppConfig profile of a
- * deployed one (a fresh AppConfigData session), else the embedded default (every task to the first queue).
+ * deployed one (a fresh AppConfigData session, or the given long-lived source), else the embedded default (every task
+ * to the first queue).
  *
  * @throws CliRoutingDocumentUnavailableError when the file or AppConfig cannot be read.
  * @example
  * const { source, raw } = await loadRoutingDocument(platform, clients);
  */
-export async function loadRoutingDocument(platform: Platform, clients: CliClients): Promise<LoadedRoutingDocument> {
+export async function loadRoutingDocument(platform: Platform, clients: CliClients, options: LoadRoutingOptions = {}): Promise<LoadedRoutingDocument> {
   if (platform.routingFile !== undefined) return readDocumentFile(platform.routingFile);
   const defaultQueue = platform.queues[0]?.name ?? 'default';
-  if (platform.appConfig !== undefined) {
-    const source = appConfigRoutingSource({
-      client: clients.appConfigData,
-      ...platform.appConfig,
-      defaultQueue,
-      logger: { info: () => undefined, warn: () => undefined },
-    });
-    const document = await source.refresh();
+  const given = options.appConfig;
+  const source = given ?? appConfigRoutingSourceFor(platform, clients);
+  if (source !== undefined) {
+    const document = given === undefined ? await source.refresh() : await source.current();
     const state = source.describe();
     if (state.origin !== 'source') {
       throw new CliRoutingDocumentUnavailableError(state.source, `is not available: ${state.problem ?? state.origin}`);
@@ -173,8 +205,9 @@ export async function explainRoute(
   platform: Platform,
   clients: CliClients,
   input: { task: string; taskId?: string; region?: string; context?: Record<string, string>; dedupKey?: string },
+  options: LoadRoutingOptions = {},
 ): Promise<Explanation> {
-  const loaded = await loadRoutingDocument(platform, clients);
+  const loaded = await loadRoutingDocument(platform, clients, options);
   const document = validateRoutingDocument(loaded.raw, { source: loaded.source });
   const routeInput = {
     task: input.task,

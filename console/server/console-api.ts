@@ -5,7 +5,7 @@ import { MessageAttribute } from '../../lib/contract';
 import type { CliClients } from '../../cli/clients';
 import { type DeadLetterFilter, attribute, deadReasonAttribute, dlqOf, readBody, taskNameOf } from '../../cli/dead-letters';
 import { deleteDeadLetters, listDeadLetters } from '../../cli/dlq';
-import { explainRoute, loadRoutingDocument, validateLoadedDocument } from '../../cli/flags';
+import { type LoadRoutingOptions, appConfigRoutingSourceFor, explainRoute, loadRoutingDocument, validateLoadedDocument } from '../../cli/flags';
 import type { Platform } from '../../cli/platform';
 import { redriveDeadLetters } from '../../cli/redrive';
 import { collectStatus } from '../../cli/status';
@@ -157,6 +157,8 @@ export class ConsoleApi {
   private readonly clients: CliClients;
   private readonly actionsAllowed: boolean;
   private readonly now: () => number;
+  /** One AppConfig session for the console's life (a deployed platform), polled within AppConfig's interval. */
+  private readonly routing: LoadRoutingOptions;
 
   public constructor(options: ConsoleApiOptions) {
     this.platform = options.platform;
@@ -164,6 +166,8 @@ export class ConsoleApi {
     this.actionsAllowed = options.actionsAllowed;
     this.jobs = options.jobs ?? new JobRegistry();
     this.now = options.now ?? Date.now;
+    const appConfig = appConfigRoutingSourceFor(options.platform, options.clients, { now: this.now });
+    this.routing = appConfig === undefined ? {} : { appConfig };
   }
 
   /** `GET /api/platform`. */
@@ -355,7 +359,7 @@ export class ConsoleApi {
     if (id === undefined) throw badRequest('the task id is missing');
     const task = await readTask(this.platform, this.clients, id);
     try {
-      const routing = await explainRoute(this.platform, this.clients, { task: task.taskName, taskId: task.taskId, region: this.platform.region });
+      const routing = await explainRoute(this.platform, this.clients, { task: task.taskName, taskId: task.taskId, region: this.platform.region }, this.routing);
       return { task, routing };
     } catch (error) {
       return { task, routingProblem: error instanceof Error ? error.message : String(error) };
@@ -364,7 +368,7 @@ export class ConsoleApi {
 
   /** `GET /api/flags`: the current routing document. */
   public async flags(): Promise<FlagsResponse> {
-    const loaded = await loadRoutingDocument(this.platform, this.clients);
+    const loaded = await loadRoutingDocument(this.platform, this.clients, this.routing);
     return { source: loaded.source, document: `${JSON.stringify(loaded.raw, null, 2)}\n` };
   }
 
@@ -401,12 +405,13 @@ export class ConsoleApi {
     }
     const taskId = optionalString(request['taskId'], 'taskId');
     const dedupKey = optionalString(request['dedupKey'], 'dedupKey');
-    return explainRoute(this.platform, this.clients, {
+    const input = {
       task,
       context,
       region: region ?? this.platform.region,
       ...(taskId === undefined ? {} : { taskId }),
       ...(dedupKey === undefined ? {} : { dedupKey }),
-    });
+    };
+    return explainRoute(this.platform, this.clients, input, this.routing);
   }
 }
