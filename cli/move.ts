@@ -48,7 +48,7 @@ import { CliUsageError } from './errors';
 import { formatDuration, renderJson, startProgress } from './output';
 import { type Platform, findQueue } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
-import { schedulerClientFor } from './schedules';
+import { withPlatformScheduler } from './schedules';
 
 /**
  * Default seconds `bosun move` hides a message it leaves in the source: longer than the engine's 300 s, so a move of
@@ -376,7 +376,8 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
   let scheduler: SchedulerClient | undefined;
   const wrapper = (): TaskClient => {
     if (client !== undefined) return client;
-    const fromOutputs = taskClientOptionsFromOutputs(platform.outputs, {
+    // Far ETAs of wrapped tasks go on one-time schedules, as `bosun publish` puts them, not on SQS hop chains.
+    const clientOptions = withPlatformScheduler(platform, taskClientOptionsFromOutputs(platform.outputs, {
       clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
       region: platform.region,
       // Every wrapped task goes to the destination the operator named, whatever the routing flags say.
@@ -386,12 +387,9 @@ export async function moveQueue(platform: Platform, clients: CliClients, options
         info: () => undefined,
         warn: (message, fields) => options.warn?.(`warning: ${message}${fields?.['taskId'] === undefined ? '' : ` (task ${String(fields['taskId'])})`}\n`),
       },
-    });
-    // Far ETAs of wrapped tasks go on one-time schedules, as `bosun publish` puts them (the local scheduler, or
-    // EventBridge Scheduler with --aws), not on SQS hop chains.
-    const eta = fromOutputs.etaSchedules;
-    scheduler = eta !== undefined && (platform.target === 'aws' || platform.endpoints?.scheduler !== undefined) ? schedulerClientFor(platform) : undefined;
-    client = createTaskClient({ ...fromOutputs, ...(eta === undefined || scheduler === undefined ? {} : { etaSchedules: { ...eta, client: scheduler } }) });
+    }));
+    scheduler = clientOptions.etaSchedules?.client;
+    client = createTaskClient(clientOptions);
     return client;
   };
 

@@ -9,7 +9,7 @@ import { type Cell, renderFields, renderJson } from './output';
 import type { Platform } from './platform';
 import { type CliSession, type TargetOptions, addTargetOptions } from './program';
 import { loadTaskModule } from './task-module';
-import { schedulerClientFor } from './schedules';
+import { withPlatformScheduler } from './schedules';
 
 /** What `bosun publish` sends, besides the task name. */
 export interface PublishInput {
@@ -72,17 +72,15 @@ export async function publishTask(
       input.declarations?.source ?? 'the example tasks',
     );
   }
-  const fromOutputs = taskClientOptionsFromOutputs(platform.outputs, {
+  // Far ETAs go to the platform's scheduler (the local one, or EventBridge Scheduler with --aws).
+  const clientOptions = withPlatformScheduler(platform, taskClientOptionsFromOutputs(platform.outputs, {
     clients: { sqs: clients.sqs, s3: clients.s3, dynamodb: clients.dynamodb, appConfigData: clients.appConfigData },
     region: platform.region,
     ...(platform.routingFile === undefined ? {} : { routingFile: platform.routingFile }),
     logger: { info: () => undefined, warn },
     ...(input.validate === false ? {} : { tasks: declarations }),
-  });
-  // Far ETAs go to the platform's scheduler (the local one, or EventBridge Scheduler with --aws).
-  const eta = fromOutputs.etaSchedules;
-  const scheduler = eta !== undefined && (platform.target === 'aws' || platform.endpoints?.scheduler !== undefined) ? schedulerClientFor(platform) : undefined;
-  const client = createTaskClient({ ...fromOutputs, ...(eta === undefined || scheduler === undefined ? {} : { etaSchedules: { ...eta, client: scheduler } }) });
+  }));
+  const client = createTaskClient(clientOptions);
   const options: PublishOptions = {
     ...(input.delaySeconds === undefined ? {} : { delaySeconds: input.delaySeconds }),
     ...(input.eta === undefined ? {} : { eta: input.eta }),
@@ -94,7 +92,7 @@ export async function publishTask(
     const result = await client.publish(input.task as never, input.payload as never, options);
     return { task: input.task, ...result };
   } finally {
-    scheduler?.destroy();
+    clientOptions.etaSchedules?.client?.destroy();
   }
 }
 

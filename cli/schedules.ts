@@ -5,7 +5,9 @@ import {
   SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import type { Command } from 'commander';
-import { etaScheduleGroupName, periodicScheduleGroupName } from '../lib/contract';
+import { type TaskDeclaration, etaScheduleGroupName, periodicScheduleGroupName } from '../lib/contract';
+import { withSchedulerClient } from '../lib/sdk/platform-options';
+import type { TaskClientOptions } from '../lib/sdk/task-client';
 import { nextFirings } from '../lib/schedules/next-firings';
 import { LOCAL_CREDENTIALS } from '../local/emulators';
 import { parseNonNegativeInteger } from './arguments';
@@ -62,6 +64,20 @@ export function schedulerClientFor(platform: Platform): SchedulerClient {
     ...(platform.profile === undefined ? {} : { profile: platform.profile }),
     ...(platform.target === 'local' ? { endpoint: platform.endpoints!.scheduler!, credentials: LOCAL_CREDENTIALS } : {}),
   });
+}
+
+/**
+ * `options` with the platform's Scheduler client for far ETAs — the local scheduler, or EventBridge Scheduler with
+ * `--aws` — when the outputs configure ETA schedules and the platform serves them; otherwise unchanged (far ETAs go by
+ * SQS hop chains). The caller destroys `options.etaSchedules?.client` when done. Used by every CLI command that
+ * publishes (`publish`, `move --wrap-as`).
+ *
+ * @example
+ * const options = withPlatformScheduler(platform, taskClientOptionsFromOutputs(platform.outputs, extra));
+ * try { await createTaskClient(options).publish(task, payload, { eta }); } finally { options.etaSchedules?.client?.destroy(); }
+ */
+export function withPlatformScheduler<T extends TaskClientOptions<readonly TaskDeclaration<unknown>[]>>(platform: Platform, options: T): T {
+  return withSchedulerClient(options, () => (platform.target === 'aws' || platform.endpoints?.scheduler !== undefined ? schedulerClientFor(platform) : undefined));
 }
 
 async function namesIn(scheduler: SchedulerClient, group: string, limit: number): Promise<string[]> {

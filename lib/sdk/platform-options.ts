@@ -131,9 +131,13 @@ export function taskClientOptionsFromPlatform<const TTasks extends readonly Task
 
 /**
  * Gives the far-ETA schedules of `options` (from the stack outputs) the Scheduler client they go through, unless the
- * caller brought one; with no client to give, far ETAs stay on SQS hop chains.
+ * caller brought one; with no client to give, far ETAs stay on SQS hop chains. `client` is called only when a client
+ * is needed; the caller owns (and destroys) what it returns.
+ *
+ * @example
+ * const options = withSchedulerClient(taskClientOptionsFromOutputs(outputs, extra), () => new SchedulerClient({ region }));
  */
-function withSchedulerClient<T extends TaskClientOptions<readonly TaskDeclaration<unknown>[]>>(options: T, client: () => SchedulerClient | undefined): T {
+export function withSchedulerClient<T extends TaskClientOptions<readonly TaskDeclaration<unknown>[]>>(options: T, client: () => SchedulerClient | undefined): T {
   const eta = options.etaSchedules;
   if (eta === undefined || eta.client !== undefined) return options;
   const scheduler = client();
